@@ -1,0 +1,269 @@
+//! `herald plugin check` and `herald plugin run`: load a plugin exactly as
+//! the server does and run it once with the same limits, printing the
+//! result, its log lines, the time, fuel (instructions) and peak memory.
+
+use super::CliError;
+use crate::event::{now_rfc3339, Event};
+use crate::plugin::{
+    CallError, CallReport, CallTags, EngineOptions, PluginEngine, PluginInstance, PluginLimits,
+    PluginLoader, WitRequest, WitVerdict, World,
+};
+use base64::Engine as _;
+use clap::{Args, Subcommand};
+use serde::Deserialize;
+use serde_json::{json, value::RawValue, Value};
+use std::path::{Path, PathBuf};
+use std::process::ExitCode;
+use std::time::{Duration, Instant};
+
+/// Plugin subcommands.
+#[derive(Debug, Subcommand)]
+pub enum PluginCommand {
+    /// Validate a `.wasm`: which world it targets, its exports and imports,
+    /// or why it is not a Herald plugin.
+    Check {
+        /// The component file.
+        file: PathBuf,
+        /// Also run the plugin's `check-config` on this JSON config file.
+        #[arg(long)]
+        config: Option<PathBuf>,
+    },
+    /// Run a plugin once against an event, as the host would.
+    Run(RunArgs),
+}
+
+/// Arguments of `herald plugin run`.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// The component file.
+    pub file: PathBuf,
+    /// The event: `{"type", "data", "id"?, "timestamp"?, "environment"?, "org"?, "webhook_id"?}`.
+    #[arg(long)]
+    pub event: PathBuf,
+    /// The webhook's config for the plugin (JSON file); default `{}`.
+    #[arg(long)]
+    pub config: Option<PathBuf>,
+    /// For transforms: the request body file; default Herald's payload for the event.
+    #[arg(long)]
+    pub body: Option<PathBuf>,
+    /// CPU deadline per call, in milliseconds.
+    #[arg(long, default_value_t = 50)]
+    pub deadline_ms: u64,
+    /// Memory cap per instance, in MiB.
+    #[arg(long, default_value_t = 32)]
+    pub memory_mib: usize,
+}
+
+/// The event file's shape: what a producer publishes, plus optional context.
+#[derive(Debug, Deserialize)]
+#[serde(deny_unknown_fields)]
+struct EventFile {
+    id: Option<String>,
+    #[serde(rename = "type")]
+    event_type: String,
+    timestamp: Option<String>,
+    environment: Option<String>,
+    org: Option<String>,
+    webhook_id: Option<String>,
+    data: Box<RawValue>,
+}
+
+/// Runs a plugin subcommand.
+pub fn run(command: PluginCommand) -> Result<ExitCode, CliError> {
+    match command {
+        PluginCommand::Check { file, config } => check(&file, config.as_deref()),
+        PluginCommand::Run(args) => run_once(&args),
+    }
+}
+
+fn read(path: &Path) -> Result<String, CliError> {
+    std::fs::read_to_string(path).map_err(|e| CliError::Input {
+        path: path.display().to_string(),
+        message: e.to_string(),
+    })
+}
+
+fn read_config(path: Option<&Path>) -> Result<String, CliError> {
+    let Some(path) = path else {
+        return Ok("{}".into());
+    };
+    let text = read(path)?;
+    serde_json::from_str::<Value>(&text).map_err(|e| CliError::Input {
+        path: path.display().to_string(),
+        message: format!("not valid JSON: {e}"),
+    })?;
+    Ok(text)
+}
+
+fn loader(limits: PluginLimits, fuel: bool) -> Result<PluginLoader, CliError> {
+    let engine = PluginEngine::new(EngineOptions {
+        limits,
+        max_instances: 4,
+        fuel,
+        pooling: true,
+    })?;
+    Ok(PluginLoader::new(engine, None))
+}
+
+fn check(file: &Path, config: Option<&Path>) -> Result<ExitCode, CliError> {
+    let loader = loader(PluginLimits::default(), false)?;
+    let plugin = loader.load_file(file).map_err(|source| CliError::Load {
+        path: file.display().to_string(),
+        source,
+    })?;
+    let mut out = json!({
+        "file": file.display().to_string(),
+        "world": plugin.world().wit_name(),
+        "sha256": plugin.sha256(),
+        "exports": plugin.exports(),
+        "imports": plugin.imports(),
+        "wasm_bytes": plugin.load_info().wasm_bytes,
+        "compile_ms": plugin.load_info().elapsed.as_secs_f64() * 1e3,
+    });
+    let mut code = ExitCode::SUCCESS;
+    if let Some(path) = config {
+        let text = read_config(Some(path))?;
+        let tags = CallTags {
+            plugin: file.display().to_string().into(),
+            webhook: "(check)".into(),
+        };
+        let (result, _) = match PluginInstance::new(loader.engine(), &plugin, tags) {
+            Ok(mut instance) => instance.check_config(&text),
+            Err(e) => (Err(e), CallReport::default()),
+        };
+        out["config"] = match result {
+            Ok(()) => json!("accepted"),
+            Err(e) => {
+                code = ExitCode::from(1);
+                json!({"rejected": e.to_string()})
+            }
+        };
+    }
+    println!("{}", pretty(&out));
+    Ok(code)
+}
+
+fn run_once(args: &RunArgs) -> Result<ExitCode, CliError> {
+    let limits = PluginLimits {
+        deadline: Duration::from_millis(args.deadline_ms),
+        memory_bytes: args.memory_mib << 20,
+        ..PluginLimits::default()
+    };
+    let loader = loader(limits, true)?;
+    let file = args.file.display().to_string();
+    let plugin = loader
+        .load_file(&args.file)
+        .map_err(|source| CliError::Load {
+            path: file.clone(),
+            source,
+        })?;
+    let event_text = read(&args.event)?;
+    let ef: EventFile = serde_json::from_str(&event_text).map_err(|e| CliError::Input {
+        path: args.event.display().to_string(),
+        message: format!("not a Herald event ({e}); expected {{\"type\", \"data\", \"id\"?, \"timestamp\"?, \"environment\"?}}"),
+    })?;
+    let webhook_id = ef.webhook_id.unwrap_or_else(|| "wh_local".into());
+    let event = Event {
+        id: ef.id.unwrap_or_else(|| "evt_local".into()),
+        event_type: ef.event_type,
+        timestamp: ef.timestamp.unwrap_or_else(now_rfc3339),
+        org: ef.org.unwrap_or_else(|| "org_local".into()),
+        environment: ef.environment,
+        data: ef.data,
+    };
+    let config = read_config(args.config.as_deref())?;
+    let wit_event = event.to_plugin_event(&webhook_id);
+    let tags = CallTags {
+        plugin: file.clone().into(),
+        webhook: webhook_id.into(),
+    };
+
+    let started = Instant::now();
+    let mut instance = match PluginInstance::new(loader.engine(), &plugin, tags) {
+        Ok(instance) => instance,
+        Err(e) => return Ok(report_failure(&e, &CallReport::default(), None)),
+    };
+    let instantiate = started.elapsed();
+    let (result, report) = match plugin.world() {
+        World::Filter => {
+            let (r, report) = instance.filter(&wit_event, &config);
+            (r.map(|v| verdict_json(&v)), report)
+        }
+        World::Transform => {
+            let body = match &args.body {
+                Some(path) => std::fs::read(path).map_err(|e| CliError::Input {
+                    path: path.display().to_string(),
+                    message: e.to_string(),
+                })?,
+                None => event.payload(),
+            };
+            let request = WitRequest {
+                headers: vec![("content-type".into(), "application/json".into())],
+                body,
+            };
+            let (r, report) = instance.transform(&wit_event, &request, &config);
+            (
+                r.map(|req| json!({ "request": request_json(&req) })),
+                report,
+            )
+        }
+    };
+    match result {
+        Ok(mut out) => {
+            out["logs"] = json!(report.logs);
+            out["stats"] = stats_json(&report, Some(instantiate));
+            println!("{}", pretty(&out));
+            Ok(ExitCode::SUCCESS)
+        }
+        Err(e) => Ok(report_failure(&e, &report, Some(instantiate))),
+    }
+}
+
+fn report_failure(
+    error: &CallError,
+    report: &CallReport,
+    instantiate: Option<Duration>,
+) -> ExitCode {
+    let out = json!({
+        "error": {"class": error.class(), "message": error.to_string()},
+        "logs": report.logs,
+        "stats": stats_json(report, instantiate),
+    });
+    println!("{}", pretty(&out));
+    eprintln!("error[{}]: {error}", error.class());
+    ExitCode::from(1)
+}
+
+fn verdict_json(verdict: &WitVerdict) -> Value {
+    match verdict {
+        WitVerdict::Keep => json!({"verdict": "keep"}),
+        WitVerdict::Drop(reason) => json!({"verdict": {"drop": reason}}),
+    }
+}
+
+fn request_json(request: &WitRequest) -> Value {
+    let headers: Vec<Value> = request.headers.iter().map(|(n, v)| json!([n, v])).collect();
+    let mut out = json!({ "headers": headers });
+    if let Ok(body) = serde_json::from_slice::<Value>(&request.body) {
+        out["body"] = body;
+    } else if let Ok(text) = std::str::from_utf8(&request.body) {
+        out["body_text"] = json!(text);
+    } else {
+        out["body_base64"] = json!(base64::engine::general_purpose::STANDARD.encode(&request.body));
+    }
+    out
+}
+
+fn stats_json(report: &CallReport, instantiate: Option<Duration>) -> Value {
+    json!({
+        "call_us": report.duration.as_secs_f64() * 1e6,
+        "instantiate_us": instantiate.map(|d| d.as_secs_f64() * 1e6),
+        "fuel": report.fuel,
+        "peak_memory_bytes": report.peak_memory,
+        "logs_dropped": report.logs_dropped,
+    })
+}
+
+fn pretty(value: &Value) -> String {
+    serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
+}

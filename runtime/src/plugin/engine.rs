@@ -1,0 +1,170 @@
+//! The wasmtime engine Herald runs plugins on: component model, pooling
+//! instance allocator sized to the memory cap, epoch interruption driven by a
+//! background ticker, and the one linker (deny-by-default WASI plus the
+//! `log` import) every plugin instance is created from.
+
+use super::bindings::filter::herald::plugin::log;
+use super::limits::PluginLimits;
+use super::state::HostState;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::Arc;
+use std::thread::JoinHandle;
+use wasmtime::component::{HasSelf, Linker};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+/// How the engine is built.
+#[derive(Debug, Clone)]
+pub struct EngineOptions {
+    /// Limits applied to every call.
+    pub limits: PluginLimits,
+    /// Component instances the pool holds at once (idle reused ones included).
+    pub max_instances: u32,
+    /// Count instructions with fuel (only `herald plugin run` does: it slows
+    /// every call).
+    pub fuel: bool,
+    /// Use the pooling allocator (the default); off only for comparisons.
+    pub pooling: bool,
+}
+
+impl Default for EngineOptions {
+    fn default() -> Self {
+        EngineOptions {
+            limits: PluginLimits::default(),
+            max_instances: 1000,
+            fuel: false,
+            pooling: true,
+        }
+    }
+}
+
+/// Why the engine could not be built.
+#[derive(Debug, thiserror::Error)]
+#[error("cannot set up the plugin engine: {0}")]
+pub struct EngineError(String);
+
+/// A shareable plugin engine. Cheap to clone.
+#[derive(Clone)]
+pub struct PluginEngine {
+    inner: Arc<EngineInner>,
+}
+
+struct EngineInner {
+    engine: Engine,
+    linker: Linker<HostState>,
+    options: EngineOptions,
+    /// Held for its `Drop`: stops the epoch thread with the engine.
+    _ticker: Ticker,
+}
+
+/// Increments the engine's epoch every `epoch_tick` until dropped.
+struct Ticker {
+    stop: Arc<AtomicBool>,
+    thread: Option<JoinHandle<()>>,
+}
+
+impl Drop for Ticker {
+    fn drop(&mut self) {
+        self.stop.store(true, Ordering::Relaxed);
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl PluginEngine {
+    /// Builds the engine, its linker and the epoch ticker.
+    pub fn new(options: EngineOptions) -> Result<Self, EngineError> {
+        let limits = &options.limits;
+        let mut config = Config::new();
+        config.wasm_component_model(true);
+        config.epoch_interruption(true);
+        config.consume_fuel(options.fuel);
+        config.parallel_compilation(true);
+        if options.pooling {
+            let n = options.max_instances.max(1);
+            let mut pool = PoolingAllocationConfig::default();
+            pool.total_component_instances(n);
+            // A Rust component holds a handful of core instances (the
+            // program, the WASI adapter, shims); give each room for that.
+            pool.total_core_instances(n.saturating_mul(8));
+            pool.total_memories(n.saturating_mul(2));
+            pool.total_tables(n.saturating_mul(8));
+            pool.max_memory_size(limits.memory_bytes);
+            pool.max_core_instances_per_component(32);
+            pool.max_memories_per_component(4);
+            pool.max_tables_per_component(16);
+            pool.max_unused_warm_slots(n.min(100));
+            config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
+        }
+        let engine = Engine::new(&config).map_err(|e| EngineError(format!("{e:#}")))?;
+
+        let mut linker = Linker::<HostState>::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_sync(&mut linker)
+            .map_err(|e| EngineError(format!("{e:#}")))?;
+        log::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)
+            .map_err(|e| EngineError(format!("{e:#}")))?;
+
+        let ticker = spawn_ticker(&engine, limits.epoch_tick)?;
+        Ok(PluginEngine {
+            inner: Arc::new(EngineInner {
+                engine,
+                linker,
+                options,
+                _ticker: ticker,
+            }),
+        })
+    }
+
+    /// The wasmtime engine.
+    pub fn engine(&self) -> &Engine {
+        &self.inner.engine
+    }
+
+    /// The linker every instance is created from.
+    pub fn linker(&self) -> &Linker<HostState> {
+        &self.inner.linker
+    }
+
+    /// The limits applied to every call.
+    pub fn limits(&self) -> &PluginLimits {
+        &self.inner.options.limits
+    }
+
+    /// Whether calls count fuel.
+    pub fn fuel(&self) -> bool {
+        self.inner.options.fuel
+    }
+
+    /// A hex hash of everything that makes compiled code compatible with this
+    /// engine (wasmtime version, target, settings): part of the cache key.
+    pub fn compatibility_hash(&self) -> String {
+        use std::hash::{Hash, Hasher};
+        let mut hasher = std::collections::hash_map::DefaultHasher::new();
+        self.inner
+            .engine
+            .precompile_compatibility_hash()
+            .hash(&mut hasher);
+        format!("{:016x}", hasher.finish())
+    }
+}
+
+fn spawn_ticker(engine: &Engine, tick: std::time::Duration) -> Result<Ticker, EngineError> {
+    let stop = Arc::new(AtomicBool::new(false));
+    let (engine, flag) = (engine.weak(), stop.clone());
+    let thread = std::thread::Builder::new()
+        .name("herald-epoch".into())
+        .spawn(move || {
+            while !flag.load(Ordering::Relaxed) {
+                std::thread::sleep(tick);
+                match engine.upgrade() {
+                    Some(engine) => engine.increment_epoch(),
+                    None => break,
+                }
+            }
+        })
+        .map_err(|e| EngineError(format!("cannot start the epoch thread: {e}")))?;
+    Ok(Ticker {
+        stop,
+        thread: Some(thread),
+    })
+}
