@@ -1,1 +1,56 @@
-//! placeholder
+//! Shared test support for Herald's end-to-end tests: where the built
+//! plugins and the `herald` binary are, and (for the delivery tests) a
+//! private `redis-server` per test.
+//!
+//! The plugins are built from `plugins/` and `tests/fixtures/` by
+//! `tests/run.sh` (`cargo build --profile plugin --target wasm32-wasip2`).
+
+use std::path::{Path, PathBuf};
+
+pub mod redis;
+
+/// The workspace root.
+pub fn workspace_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+}
+
+/// The cargo target directory (honours `CARGO_TARGET_DIR`).
+pub fn target_dir() -> PathBuf {
+    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"))
+}
+
+/// The built component of a plugin or fixture crate (`threshold-filter`, `panic`, …).
+///
+/// Panics with the command to run when it has not been built.
+pub fn plugin_wasm(crate_name: &str) -> PathBuf {
+    let file = format!("{}.wasm", crate_name.replace('-', "_"));
+    let path = target_dir().join("wasm32-wasip2").join("plugin").join(file);
+    assert!(
+        path.is_file(),
+        "{} is missing: build the plugins first with `bash tests/run.sh` or \
+         `cargo build --profile plugin --target wasm32-wasip2 -p {crate_name}`",
+        path.display()
+    );
+    path
+}
+
+/// The `herald` binary of the profile these tests were built with.
+///
+/// Panics with the command to run when it has not been built.
+pub fn herald_bin() -> PathBuf {
+    // The test executable lives in target/<profile>/deps/.
+    let exe = std::env::current_exe().unwrap_or_default();
+    let profile_dir = exe.parent().and_then(Path::parent).map(Path::to_path_buf).unwrap_or_default();
+    let bin = profile_dir.join("herald");
+    assert!(
+        bin.is_file(),
+        "{} is missing: run `cargo build --release -p herald` (tests/run.sh does)",
+        bin.display()
+    );
+    bin
+}
+
+/// The example inputs of a plugin under `plugins/<name>/example/`.
+pub fn example_file(plugin: &str, file: &str) -> PathBuf {
+    workspace_root().join("plugins").join(plugin).join("example").join(file)
+}

@@ -10,6 +10,7 @@ pub mod filter {
     wasmtime::component::bindgen!({
         path: "../wit",
         world: "filter-plugin",
+        additional_derives: [PartialEq, Eq],
     });
 }
 

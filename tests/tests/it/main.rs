@@ -1,0 +1,6 @@
+//! Herald's end-to-end tests, one binary: real plugins built from source,
+//! the real `herald` binary, real Redis and HTTP(S) receivers.
+
+mod cli;
+mod plugin_host;
+mod sdk;
