@@ -11,12 +11,17 @@ pub mod redis;
 
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().map(Path::to_path_buf).unwrap_or_default()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .map(Path::to_path_buf)
+        .unwrap_or_default()
 }
 
 /// The cargo target directory (honours `CARGO_TARGET_DIR`).
 pub fn target_dir() -> PathBuf {
-    std::env::var_os("CARGO_TARGET_DIR").map(PathBuf::from).unwrap_or_else(|| workspace_root().join("target"))
+    std::env::var_os("CARGO_TARGET_DIR")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| workspace_root().join("target"))
 }
 
 /// The built component of a plugin or fixture crate (`threshold-filter`, `panic`, …).
@@ -40,7 +45,11 @@ pub fn plugin_wasm(crate_name: &str) -> PathBuf {
 pub fn herald_bin() -> PathBuf {
     // The test executable lives in target/<profile>/deps/.
     let exe = std::env::current_exe().unwrap_or_default();
-    let profile_dir = exe.parent().and_then(Path::parent).map(Path::to_path_buf).unwrap_or_default();
+    let profile_dir = exe
+        .parent()
+        .and_then(Path::parent)
+        .map(Path::to_path_buf)
+        .unwrap_or_default();
     let bin = profile_dir.join("herald");
     assert!(
         bin.is_file(),
@@ -52,5 +61,9 @@ pub fn herald_bin() -> PathBuf {
 
 /// The example inputs of a plugin under `plugins/<name>/example/`.
 pub fn example_file(plugin: &str, file: &str) -> PathBuf {
-    workspace_root().join("plugins").join(plugin).join("example").join(file)
+    workspace_root()
+        .join("plugins")
+        .join(plugin)
+        .join("example")
+        .join(file)
 }

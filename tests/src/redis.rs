@@ -27,7 +27,16 @@ impl TestRedis {
     pub fn start_in(dir: tempfile::TempDir) -> Self {
         let port = free_port();
         let child = Command::new("redis-server")
-            .args(["--port", &port.to_string(), "--bind", "127.0.0.1", "--save", "", "--appendonly", "yes"])
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+            ])
             .arg("--dir")
             .arg(dir.path())
             .stdout(Stdio::null())
@@ -63,13 +72,20 @@ impl TestRedis {
             if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", self.port)) {
                 use std::io::{Read, Write};
                 let mut buf = [0u8; 16];
-                if stream.write_all(b"PING\r\n").is_ok() && stream.read(&mut buf).is_ok_and(|n| buf[..n].starts_with(b"+PONG")) {
+                if stream.write_all(b"PING\r\n").is_ok()
+                    && stream
+                        .read(&mut buf)
+                        .is_ok_and(|n| buf[..n].starts_with(b"+PONG"))
+                {
                     return;
                 }
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        panic!("redis-server on port {} did not come up within 10 s", self.port);
+        panic!(
+            "redis-server on port {} did not come up within 10 s",
+            self.port
+        );
     }
 }
 
@@ -82,5 +98,8 @@ impl Drop for TestRedis {
 
 /// A TCP port free right now on 127.0.0.1.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").and_then(|l| l.local_addr()).map(|a| a.port()).expect("a free port")
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
 }

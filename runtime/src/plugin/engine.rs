@@ -94,6 +94,16 @@ impl PluginEngine {
             pool.max_memories_per_component(4);
             pool.max_tables_per_component(16);
             pool.max_unused_warm_slots(n.min(100));
+            // Where the kernel has PAGEMAP_SCAN (Linux 6.7+), keep the low
+            // pages of a reused slot resident and reset only the dirty ones:
+            // a new instance then does not page-fault its stack and heap back
+            // in (halves fresh-instance mode; see BENCHMARKS.md). Without it,
+            // keeping pages resident would mean a memset of all of them.
+            if PoolingAllocationConfig::is_pagemap_scan_available() {
+                pool.pagemap_scan(wasmtime::Enabled::Yes);
+                pool.linear_memory_keep_resident(2 << 20);
+                pool.table_keep_resident(64 << 10);
+            }
             config.allocation_strategy(InstanceAllocationStrategy::Pooling(pool));
         }
         let engine = Engine::new(&config).map_err(|e| EngineError(format!("{e:#}")))?;

@@ -5,7 +5,11 @@ use serde_json::Value;
 use std::process::{Command, Output};
 
 fn herald(args: &[&str]) -> Output {
-    Command::new(herald_bin()).args(args).current_dir(workspace_root()).output().expect("herald runs")
+    Command::new(herald_bin())
+        .args(args)
+        .current_dir(workspace_root())
+        .output()
+        .expect("herald runs")
 }
 
 fn path(p: std::path::PathBuf) -> String {
@@ -17,16 +21,26 @@ fn path(p: std::path::PathBuf) -> String {
 fn contains(actual: &Value, expected: &Value) -> bool {
     match (actual, expected) {
         (Value::Array(pairs), Value::Object(want)) => want.iter().all(|(name, value)| {
-            pairs.iter().any(|p| p[0].as_str().is_some_and(|n| n.eq_ignore_ascii_case(name)) && &p[1] == value)
+            pairs.iter().any(|p| {
+                p[0].as_str().is_some_and(|n| n.eq_ignore_ascii_case(name)) && &p[1] == value
+            })
         }),
-        (Value::Object(a), Value::Object(e)) => e.iter().all(|(k, v)| a.get(k).is_some_and(|av| contains(av, v))),
+        (Value::Object(a), Value::Object(e)) => e
+            .iter()
+            .all(|(k, v)| a.get(k).is_some_and(|av| contains(av, v))),
         (a, e) => a == e,
     }
 }
 
 #[test]
 fn every_example_plugin_gives_its_readme_result() {
-    for plugin in ["threshold-filter", "field-match-filter", "redact-transform", "crm-reshape-transform", "chat-message-transform"] {
+    for plugin in [
+        "threshold-filter",
+        "field-match-filter",
+        "redact-transform",
+        "crm-reshape-transform",
+        "chat-message-transform",
+    ] {
         let out = herald(&[
             "plugin",
             "run",
@@ -36,16 +50,33 @@ fn every_example_plugin_gives_its_readme_result() {
             "--config",
             &path(example_file(plugin, "config.json")),
         ]);
-        assert!(out.status.success(), "{plugin}: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "{plugin}: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         let printed: Value = serde_json::from_slice(&out.stdout).expect("JSON output");
-        let expected: Value =
-            serde_json::from_str(&std::fs::read_to_string(example_file(plugin, "expected.json")).expect("expected.json"))
-                .expect("expected.json is JSON");
-        assert!(contains(&printed, &expected), "{plugin}: printed {printed:#}\nexpected {expected:#}");
+        let expected: Value = serde_json::from_str(
+            &std::fs::read_to_string(example_file(plugin, "expected.json")).expect("expected.json"),
+        )
+        .expect("expected.json is JSON");
+        assert!(
+            contains(&printed, &expected),
+            "{plugin}: printed {printed:#}\nexpected {expected:#}"
+        );
         let stats = &printed["stats"];
-        assert!(stats["fuel"].as_u64().is_some_and(|f| f > 0), "{plugin}: fuel counted");
-        assert!(stats["peak_memory_bytes"].as_u64().is_some_and(|m| m > 0), "{plugin}: memory reported");
-        assert!(stats["call_us"].as_f64().is_some_and(|t| t > 0.0), "{plugin}: time reported");
+        assert!(
+            stats["fuel"].as_u64().is_some_and(|f| f > 0),
+            "{plugin}: fuel counted"
+        );
+        assert!(
+            stats["peak_memory_bytes"].as_u64().is_some_and(|m| m > 0),
+            "{plugin}: memory reported"
+        );
+        assert!(
+            stats["call_us"].as_f64().is_some_and(|t| t > 0.0),
+            "{plugin}: time reported"
+        );
     }
 }
 
@@ -58,11 +89,20 @@ fn failures_exit_non_zero_with_their_class() {
         ("panic", "trap"),
         ("oversized-body", "output_too_large"),
     ] {
-        let out = herald(&["plugin", "run", &path(plugin_wasm(fixture)), "--event", &event]);
+        let out = herald(&[
+            "plugin",
+            "run",
+            &path(plugin_wasm(fixture)),
+            "--event",
+            &event,
+        ]);
         assert_eq!(out.status.code(), Some(1), "{fixture}");
         let printed: Value = serde_json::from_slice(&out.stdout).expect("JSON output");
         assert_eq!(printed["error"]["class"], class, "{fixture}: {printed}");
-        assert!(String::from_utf8_lossy(&out.stderr).contains(&format!("error[{class}]")), "{fixture}");
+        assert!(
+            String::from_utf8_lossy(&out.stderr).contains(&format!("error[{class}]")),
+            "{fixture}"
+        );
     }
 }
 
@@ -72,7 +112,10 @@ fn check_names_the_world_or_says_why_not() {
     assert!(out.status.success());
     let printed: Value = serde_json::from_slice(&out.stdout).expect("JSON output");
     assert_eq!(printed["world"], "transform-plugin");
-    assert_eq!(printed["exports"], serde_json::json!(["herald:plugin/transform@0.1.0"]));
+    assert_eq!(
+        printed["exports"],
+        serde_json::json!(["herald:plugin/transform@0.1.0"])
+    );
 
     let out = herald(&["plugin", "check", "Cargo.toml"]);
     assert_eq!(out.status.code(), Some(2));
@@ -81,10 +124,21 @@ fn check_names_the_world_or_says_why_not() {
     let dir = tempfile::tempdir().expect("tempdir");
     let bad = dir.path().join("bad.json");
     std::fs::write(&bad, r#"{"path": "data.x"}"#).expect("write");
-    let out = herald(&["plugin", "check", &path(plugin_wasm("threshold-filter")), "--config", &path(bad)]);
+    let out = herald(&[
+        "plugin",
+        "check",
+        &path(plugin_wasm("threshold-filter")),
+        "--config",
+        &path(bad),
+    ]);
     assert_eq!(out.status.code(), Some(1));
     let printed: Value = serde_json::from_slice(&out.stdout).expect("JSON output");
-    assert!(printed["config"]["rejected"].as_str().is_some_and(|m| m.contains("set `above`")), "{printed}");
+    assert!(
+        printed["config"]["rejected"]
+            .as_str()
+            .is_some_and(|m| m.contains("set `above`")),
+        "{printed}"
+    );
 }
 
 #[test]
@@ -92,8 +146,17 @@ fn a_bad_event_file_says_what_is_expected() {
     let dir = tempfile::tempdir().expect("tempdir");
     let bad = dir.path().join("event.json");
     std::fs::write(&bad, r#"{"kind": "order.created"}"#).expect("write");
-    let out = herald(&["plugin", "run", &path(plugin_wasm("threshold-filter")), "--event", &path(bad)]);
+    let out = herald(&[
+        "plugin",
+        "run",
+        &path(plugin_wasm("threshold-filter")),
+        "--event",
+        &path(bad),
+    ]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);
-    assert!(stderr.contains("not a Herald event") && stderr.contains("\"type\""), "{stderr}");
+    assert!(
+        stderr.contains("not a Herald event") && stderr.contains("\"type\""),
+        "{stderr}"
+    );
 }

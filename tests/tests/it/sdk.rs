@@ -8,7 +8,10 @@ use std::process::Command;
 /// The code block that follows `<!-- newcomer:NAME -->` in the README.
 fn block(readme: &str, name: &str) -> String {
     let marker = format!("<!-- newcomer:{name} -->");
-    let after = readme.split_once(&marker).map(|(_, rest)| rest).unwrap_or_else(|| panic!("README lacks {marker}"));
+    let after = readme
+        .split_once(&marker)
+        .map(|(_, rest)| rest)
+        .unwrap_or_else(|| panic!("README lacks {marker}"));
     let start = after.find("```").expect("a fence") + 3;
     let body = &after[start..];
     let body = &body[body.find('\n').expect("fence line") + 1..];
@@ -22,7 +25,8 @@ fn a_plugin_written_from_the_readme_builds_and_runs() {
     let dir = tempfile::tempdir().expect("tempdir outside the repo");
     let krate = dir.path().join("vip-filter");
     std::fs::create_dir_all(krate.join("src")).expect("mkdir");
-    let manifest = block(&readme, "Cargo.toml").replace("/path/to/herald", &root.display().to_string());
+    let manifest =
+        block(&readme, "Cargo.toml").replace("/path/to/herald", &root.display().to_string());
     std::fs::write(krate.join("Cargo.toml"), manifest).expect("write");
     std::fs::write(krate.join("src/lib.rs"), block(&readme, "src/lib.rs")).expect("write");
     std::fs::write(krate.join("event.json"), block(&readme, "event.json")).expect("write");
@@ -47,13 +51,20 @@ fn a_plugin_written_from_the_readme_builds_and_runs() {
         .current_dir(&krate)
         .output()
         .expect("herald runs");
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     let printed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON output");
     assert_eq!(printed["verdict"], "keep");
     assert_eq!(printed["logs"][0]["message"], "keeping evt_1 for tier gold");
 
-    std::fs::write(krate.join("silver.json"), r#"{"type":"order.created","data":{"customer":{"tier":"silver"}}}"#)
-        .expect("write");
+    std::fs::write(
+        krate.join("silver.json"),
+        r#"{"type":"order.created","data":{"customer":{"tier":"silver"}}}"#,
+    )
+    .expect("write");
     let out = Command::new(herald_bin())
         .args(["plugin", "run"])
         .arg(&wasm)

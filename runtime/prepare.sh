@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Shared by runtime/quickstart.sh and tests/run.sh: installs what a fresh
+# Debian machine with only the Rust toolchain lacks, and builds the plugins.
+# Source it; do not run it.
+
+herald_root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+
+as_root() {
+    if [ "$(id -u)" = 0 ]; then "$@"; else sudo "$@"; fi
+}
+
+ensure_toolchain_parts() {
+    rustup target list --installed | grep -qx wasm32-wasip2 || {
+        echo "==> adding the wasm32-wasip2 target (rustup)"
+        rustup target add wasm32-wasip2
+    }
+    for c in rustfmt clippy; do
+        rustup component list --installed | grep -q "^$c" || rustup component add "$c"
+    done
+}
+
+ensure_redis() {
+    command -v redis-server >/dev/null 2>&1 && return 0
+    echo "==> installing redis-server (apt)"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server >/dev/null
+    # Debian's package starts a service on 6379; Herald's tests start their own.
+}
+
+build_plugins() {
+    echo "==> building the example and fixture plugins for wasm32-wasip2"
+    (cd "$herald_root" && cargo build --profile plugin --target wasm32-wasip2 --workspace \
+        --exclude herald --exclude herald-e2e)
+}

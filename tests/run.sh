@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Runs every Herald test, from a fresh Debian machine with only the Rust
+# toolchain: installs what is missing (wasm32-wasip2 target, redis-server),
+# builds the plugins from source, checks formatting and lints, builds the
+# workspace once in release and runs all tests (unit, end-to-end, doc, and
+# each benchmark once as a test).
+#
+#   bash tests/run.sh               everything
+#   bash tests/run.sh --build-only  only prepare and build (e.g. before `cargo bench`)
+set -euo pipefail
+source "$(dirname "$0")/../runtime/prepare.sh"
+cd "$herald_root"
+
+ensure_toolchain_parts
+ensure_redis
+build_plugins
+
+echo "==> cargo fmt --check"
+cargo fmt --all -- --check
+
+echo "==> cargo build --release (workspace, all targets)"
+cargo build --release --workspace --all-targets
+[ "${1:-}" = "--build-only" ] && exit 0
+
+echo "==> cargo clippy -D warnings"
+cargo clippy --release --workspace --all-targets -- -D warnings
+
+echo "==> tests"
+cargo test --release --workspace --all-targets
+cargo test --release --workspace --doc
+echo "==> all tests passed"
