@@ -7,7 +7,10 @@
 
 use std::path::{Path, PathBuf};
 
+pub mod herald;
+pub mod receiver;
 pub mod redis;
+pub mod tls;
 
 /// The workspace root.
 pub fn workspace_root() -> PathBuf {

@@ -21,6 +21,19 @@ pub enum Command {
     /// Inspect and run plugins locally (the plugin author's test loop).
     #[command(subcommand)]
     Plugin(plugin::PluginCommand),
+    /// Run Herald: the API, the delivery workers and the retry scheduler.
+    Serve(ServeArgs),
+}
+
+/// Arguments of `herald serve`.
+#[derive(Debug, clap::Args)]
+pub struct ServeArgs {
+    /// A TOML settings file; `HERALD_*` environment variables override it.
+    #[arg(long)]
+    pub config: Option<std::path::PathBuf>,
+    /// Which parts to run in this process.
+    #[arg(long, value_enum, default_value = "all")]
+    pub role: crate::serve::Role,
 }
 
 /// Errors the CLI reports before exiting non-zero.
@@ -45,6 +58,15 @@ pub enum CliError {
     /// The engine could not start.
     #[error(transparent)]
     Engine(#[from] crate::plugin::EngineError),
+    /// The settings are unusable.
+    #[error(transparent)]
+    Config(#[from] crate::config::ConfigError),
+    /// The server could not start.
+    #[error(transparent)]
+    Serve(#[from] crate::serve::ServeError),
+    /// The async runtime could not start.
+    #[error("cannot start the async runtime: {0}")]
+    Runtime(std::io::Error),
 }
 
 impl CliError {
@@ -58,5 +80,24 @@ impl CliError {
 pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
         Command::Plugin(command) => plugin::run(command),
+        Command::Serve(args) => serve(args),
     }
+}
+
+fn serve(args: ServeArgs) -> Result<ExitCode, CliError> {
+    let settings = crate::config::Settings::load(args.config.as_deref())?;
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(CliError::Runtime)?;
+    runtime.block_on(async move {
+        let shutdown = tokio_util::sync::CancellationToken::new();
+        let trigger = shutdown.clone();
+        tokio::spawn(async move {
+            crate::serve::signals().await;
+            trigger.cancel();
+        });
+        crate::serve::run(settings, args.role, None, shutdown).await
+    })?;
+    Ok(ExitCode::SUCCESS)
 }

@@ -2,5 +2,7 @@
 //! the real `herald` binary, real Redis and HTTP(S) receivers.
 
 mod cli;
+mod delivery;
 mod plugin_host;
+mod resilience;
 mod sdk;

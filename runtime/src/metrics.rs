@@ -1,0 +1,180 @@
+//! Prometheus metrics (`GET /metrics`): events ingested, deliveries by
+//! outcome (also per webhook, for the first webhooks seen, to bound
+//! cardinality), attempts by result, retries scheduled, queue depth,
+//! delivery latency and plugin call time.
+
+use prometheus_client::encoding::EncodeLabelSet;
+use prometheus_client::metrics::counter::Counter;
+use prometheus_client::metrics::family::Family;
+use prometheus_client::metrics::gauge::Gauge;
+use prometheus_client::metrics::histogram::Histogram;
+use prometheus_client::registry::Registry;
+use std::collections::HashSet;
+use std::sync::Mutex;
+
+/// Distinct webhooks that get their own label values.
+const MAX_WEBHOOK_LABELS: usize = 1000;
+
+/// An outcome label.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct OutcomeLabel {
+    /// `succeeded`, `failed`, `dead`, `filtered`.
+    pub outcome: String,
+}
+
+/// A per-webhook outcome label.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct WebhookOutcomeLabel {
+    /// The webhook id, or `other` past the cardinality cap.
+    pub webhook: String,
+    /// The outcome.
+    pub outcome: String,
+}
+
+/// An attempt result label.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct ResultLabel {
+    /// `ok` or an error class.
+    pub result: String,
+}
+
+/// A queue label.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct QueueLabel {
+    /// `stream` or `retries`.
+    pub queue: String,
+}
+
+/// A plugin label.
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct PluginLabel {
+    /// `name@version`.
+    pub plugin: String,
+}
+
+/// All of Herald's metrics.
+pub struct Metrics {
+    registry: Registry,
+    /// Events accepted.
+    pub events_ingested: Counter,
+    /// Deliveries that reached an outcome.
+    pub deliveries: Family<OutcomeLabel, Counter>,
+    /// The same per webhook.
+    pub webhook_deliveries: Family<WebhookOutcomeLabel, Counter>,
+    /// Attempts by result.
+    pub attempts: Family<ResultLabel, Counter>,
+    /// Retries scheduled.
+    pub retries_scheduled: Counter,
+    /// Queue depth, sampled at scrape time.
+    pub queue_depth: Family<QueueLabel, Gauge>,
+    /// From acceptance of the event to a successful delivery, seconds.
+    pub delivery_latency: Histogram,
+    /// Plugin call time, seconds.
+    pub plugin_call: Family<PluginLabel, Histogram>,
+    seen_webhooks: Mutex<HashSet<String>>,
+}
+
+impl Default for Metrics {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Metrics {
+    /// A registry with every metric registered.
+    pub fn new() -> Self {
+        let mut registry = Registry::with_prefix("herald");
+        let events_ingested = Counter::default();
+        registry.register(
+            "events_ingested",
+            "Events accepted",
+            events_ingested.clone(),
+        );
+        let deliveries = Family::<OutcomeLabel, Counter>::default();
+        registry.register("deliveries", "Deliveries by outcome", deliveries.clone());
+        let webhook_deliveries = Family::<WebhookOutcomeLabel, Counter>::default();
+        registry.register(
+            "webhook_deliveries",
+            "Deliveries by webhook and outcome",
+            webhook_deliveries.clone(),
+        );
+        let attempts = Family::<ResultLabel, Counter>::default();
+        registry.register("attempts", "Delivery attempts by result", attempts.clone());
+        let retries_scheduled = Counter::default();
+        registry.register(
+            "retries_scheduled",
+            "Retries scheduled",
+            retries_scheduled.clone(),
+        );
+        let queue_depth = Family::<QueueLabel, Gauge>::default();
+        registry.register(
+            "queue_depth",
+            "Entries waiting in the delivery stream and the retry set",
+            queue_depth.clone(),
+        );
+        let buckets = [
+            0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
+            60.0, 300.0,
+        ];
+        let delivery_latency = Histogram::new(buckets);
+        registry.register(
+            "delivery_latency_seconds",
+            "Event accepted to delivered",
+            delivery_latency.clone(),
+        );
+        let plugin_call = Family::<PluginLabel, Histogram>::new_with_constructor(|| {
+            Histogram::new([
+                0.00001, 0.00005, 0.0001, 0.0005, 0.001, 0.005, 0.01, 0.05, 0.1,
+            ])
+        });
+        registry.register(
+            "plugin_call_seconds",
+            "Plugin call time",
+            plugin_call.clone(),
+        );
+        Metrics {
+            registry,
+            events_ingested,
+            deliveries,
+            webhook_deliveries,
+            attempts,
+            retries_scheduled,
+            queue_depth,
+            delivery_latency,
+            plugin_call,
+            seen_webhooks: Mutex::new(HashSet::new()),
+        }
+    }
+
+    /// Counts a delivery outcome, globally and for its webhook.
+    pub fn delivery(&self, webhook: &str, outcome: &str) {
+        self.deliveries
+            .get_or_create(&OutcomeLabel {
+                outcome: outcome.into(),
+            })
+            .inc();
+        let label = {
+            let mut seen = self.seen_webhooks.lock().unwrap_or_else(|p| p.into_inner());
+            if seen.contains(webhook) || seen.len() < MAX_WEBHOOK_LABELS {
+                seen.insert(webhook.to_string());
+                webhook.to_string()
+            } else {
+                "other".to_string()
+            }
+        };
+        self.webhook_deliveries
+            .get_or_create(&WebhookOutcomeLabel {
+                webhook: label,
+                outcome: outcome.into(),
+            })
+            .inc();
+    }
+
+    /// The Prometheus text exposition.
+    pub fn encode(&self) -> String {
+        let mut out = String::new();
+        // Writing into a String cannot fail.
+        let _ = prometheus_client::encoding::text::encode(&mut out, &self.registry);
+        out
+    }
+}

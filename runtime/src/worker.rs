@@ -1,0 +1,206 @@
+//! Delivery workers: claim batches from the queue (bounded by a semaphore:
+//! at most `worker_concurrency` deliveries in flight), take over entries of
+//! dead workers, run each attempt and record its outcome; plus the retry
+//! scheduler. Shutdown stops claiming and lets in-flight attempts finish,
+//! bounded by the grace period; what does not finish stays claimed and is
+//! taken over after the visibility timeout (at-least-once, same `webhook-id`).
+
+use crate::app::App;
+use crate::attempt::{self, Filters};
+use crate::event::Event;
+use crate::queue::{self, Claimed, Queue};
+use crate::retry;
+use crate::store::deliveries::Outcome;
+use crate::store::{now_ms, StoreError};
+use redis::aio::ConnectionManager;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio_util::sync::CancellationToken;
+use tokio_util::task::TaskTracker;
+
+/// Entries read per batch, at most.
+const BATCH: usize = 256;
+
+/// A unique consumer name for this process.
+pub fn consumer_name() -> String {
+    let host = std::fs::read_to_string("/etc/hostname")
+        .map(|h| h.trim().to_string())
+        .unwrap_or_else(|_| "herald".into());
+    format!(
+        "{host}-{}-{}",
+        std::process::id(),
+        crate::ingest::new_id("c")
+    )
+}
+
+/// Runs the delivery loop until `shutdown`, then drains in-flight work.
+pub async fn run(app: Arc<App>, reader: ConnectionManager, shutdown: CancellationToken) {
+    let mut queue = Queue::new(reader, app.store.clone(), consumer_name());
+    while let Err(e) = queue.ensure_group().await {
+        tracing::warn!("cannot create the consumer group yet: {e}");
+        if sleep_or_stop(Duration::from_secs(1), &shutdown).await {
+            return;
+        }
+    }
+    tracing::info!(consumer = queue.consumer(), "delivery worker started");
+    let permits = Arc::new(Semaphore::new(app.settings.worker_concurrency));
+    let tracker = TaskTracker::new();
+    let reclaim_every = app.settings.visibility_timeout / 4;
+    let mut last_reclaim = Instant::now() - reclaim_every;
+    loop {
+        // Wait for room before claiming: claimed work must start at once.
+        let first = tokio::select! {
+            _ = shutdown.cancelled() => break,
+            p = permits.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
+        };
+        let room = (permits.available_permits() + 1).min(BATCH);
+        let batch = if last_reclaim.elapsed() >= reclaim_every {
+            last_reclaim = Instant::now();
+            queue.reclaim(app.settings.visibility_timeout, room).await
+        } else {
+            tokio::select! {
+                _ = shutdown.cancelled() => break,
+                r = queue.read(room, Duration::from_secs(1)) => r,
+            }
+        };
+        let batch = match batch {
+            Ok(batch) => batch,
+            Err(e) => {
+                tracing::warn!("reading the queue failed: {e}");
+                drop(first);
+                if sleep_or_stop(Duration::from_millis(500), &shutdown).await {
+                    break;
+                }
+                continue;
+            }
+        };
+        let mut first = Some(first);
+        for claimed in batch {
+            let permit = match first.take() {
+                Some(p) => p,
+                None => match permits.clone().acquire_owned().await {
+                    Ok(p) => p,
+                    Err(_) => break,
+                },
+            };
+            tracker.spawn(process(app.clone(), claimed, permit));
+        }
+    }
+    tracker.close();
+    let grace = app.settings.shutdown_grace;
+    if tokio::time::timeout(grace, tracker.wait()).await.is_err() {
+        tracing::warn!("{} deliveries still in flight after {grace:?}; they will be taken over by another worker", tracker.len());
+    }
+    tracing::info!("delivery worker stopped");
+}
+
+/// Moves due retries back onto the queue, until `shutdown`.
+pub async fn schedule_retries(app: Arc<App>, shutdown: CancellationToken) {
+    loop {
+        match queue::move_due_retries(&app.store, 1000).await {
+            Ok(1000) => continue,
+            Ok(_) => {}
+            Err(e) => tracing::warn!("moving due retries failed: {e}"),
+        }
+        if sleep_or_stop(Duration::from_millis(200), &shutdown).await {
+            return;
+        }
+    }
+}
+
+/// Sleeps; returns true if `shutdown` fired first.
+pub async fn sleep_or_stop(d: Duration, shutdown: &CancellationToken) -> bool {
+    tokio::select! {
+        _ = shutdown.cancelled() => true,
+        _ = tokio::time::sleep(d) => false,
+    }
+}
+
+async fn process(app: Arc<App>, claimed: Claimed, _permit: OwnedSemaphorePermit) {
+    if let Err(e) = handle(&app, &claimed).await {
+        // The entry stays claimed; it is taken over after the visibility timeout.
+        tracing::warn!(delivery = %claimed.delivery_id, "delivery step failed, will be retried: {e}");
+    }
+}
+
+async fn handle(app: &App, claimed: &Claimed) -> Result<(), StoreError> {
+    let store = &app.store;
+    let Some((delivery, event_json)) = store.load_for_attempt(&claimed.delivery_id).await? else {
+        return store.ack(&claimed.entry_id).await;
+    };
+    if delivery.status.is_final() {
+        return store.ack(&claimed.entry_id).await;
+    }
+    let Some(webhook) = app.webhooks.get(&delivery.webhook_id).await? else {
+        return store.ack(&claimed.entry_id).await;
+    };
+    if !webhook.active {
+        let outcome = store
+            .park(&delivery.id, &webhook.id, &claimed.entry_id)
+            .await?;
+        tracing::debug!(delivery = %delivery.id, webhook = %webhook.id, "inactive webhook: {outcome}");
+        return Ok(());
+    }
+    let Some(event) = event_json.and_then(|j| serde_json::from_str::<Event>(&j).ok()) else {
+        tracing::warn!(delivery = %delivery.id, "the event is gone (expired or corrupt); dropping the delivery");
+        return store.ack(&claimed.entry_id).await;
+    };
+    let number = delivery.attempts + 1;
+    let (record, result) =
+        attempt::run(app, &webhook, &event, &delivery.id, number, Filters::Apply).await;
+    app.metrics
+        .attempts
+        .get_or_create(&crate::metrics::ResultLabel {
+            result: record
+                .as_ref()
+                .and_then(|a| a.error.as_ref())
+                .map_or("ok", |e| e.class.as_str())
+                .into(),
+        })
+        .inc();
+    let outcome = match result {
+        attempt::Result::Delivered => Outcome::Succeeded,
+        attempt::Result::Filtered(reason) => Outcome::Filtered { reason },
+        attempt::Result::Failed { gone: true, .. } => {
+            let reason = "the receiver answered 410 Gone; webhook deactivated";
+            store.deactivate_webhook(&webhook.id, reason).await?;
+            app.webhooks.invalidate(&webhook.id);
+            tracing::warn!(webhook = %webhook.id, "{reason}");
+            Outcome::Dead
+        }
+        attempt::Result::Failed { retry_after, .. } => {
+            match retry::scheduled_delay(&webhook.retry.schedule, number as usize) {
+                Some(delay) => {
+                    let wait = retry::next_delay(delay, retry_after, app.settings.retry_after_cap);
+                    app.metrics.retries_scheduled.inc();
+                    Outcome::Retry {
+                        due_ms: now_ms() + wait.as_millis() as i64,
+                    }
+                }
+                None => Outcome::Dead,
+            }
+        }
+    };
+    store
+        .record_outcome(
+            &delivery,
+            &webhook.url,
+            record.as_ref(),
+            &outcome,
+            Some(&claimed.entry_id),
+        )
+        .await?;
+    let label = match &outcome {
+        Outcome::Succeeded => {
+            let latency = (now_ms() - delivery.created_ms).max(0) as f64 / 1e3;
+            app.metrics.delivery_latency.observe(latency);
+            "succeeded"
+        }
+        Outcome::Filtered { .. } => "filtered",
+        Outcome::Retry { .. } => "failed",
+        Outcome::Dead => "dead",
+    };
+    app.metrics.delivery(&webhook.id, label);
+    Ok(())
+}
