@@ -23,8 +23,7 @@ impl TestRedis {
         Self::start_in(dir)
     }
 
-    /// Starts a server whose data lives in `dir` (to test restarts).
-    pub fn start_in(dir: tempfile::TempDir) -> Self {
+    fn start_in(dir: tempfile::TempDir) -> Self {
         let port = free_port();
         let child = Command::new("redis-server")
             .args([
@@ -48,6 +47,37 @@ impl TestRedis {
         redis
     }
 
+    /// Stops the server (SIGTERM: it writes its append-only file) and
+    /// starts it again on the same port with the same data.
+    pub fn restart(&mut self) {
+        let _ = std::process::Command::new("kill")
+            .args(["-TERM", &self.child.id().to_string()])
+            .status();
+        let _ = self.child.wait();
+        self.child = Self::spawn(self.port, self.dir.path());
+        self.wait_ready();
+    }
+
+    fn spawn(port: u16, dir: &std::path::Path) -> Child {
+        Command::new("redis-server")
+            .args([
+                "--port",
+                &port.to_string(),
+                "--bind",
+                "127.0.0.1",
+                "--save",
+                "",
+                "--appendonly",
+                "yes",
+            ])
+            .arg("--dir")
+            .arg(dir)
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("redis-server must be installed (tests/run.sh installs it)")
+    }
+
     /// `redis://127.0.0.1:<port>/`.
     pub fn url(&self) -> String {
         format!("redis://127.0.0.1:{}/", self.port)
@@ -56,14 +86,6 @@ impl TestRedis {
     /// The port it listens on.
     pub fn port(&self) -> u16 {
         self.port
-    }
-
-    /// Stops the server and hands back its data directory (for a restart).
-    pub fn stop(mut self) -> tempfile::TempDir {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-        let dir = tempfile::tempdir().expect("placeholder dir");
-        std::mem::replace(&mut self.dir, dir)
     }
 
     fn wait_ready(&self) {

@@ -575,9 +575,17 @@ async fn ingest_stream_metrics_and_graceful_shutdown() {
     assert_eq!(got[0].json()["id"], "stream-1");
     assert_eq!(got[0].json()["data"], json!({"n": 1}));
 
-    let (status, metrics) = h.call("GET", "/metrics", None).await;
-    assert_eq!(status, 200);
-    let text = metrics.as_str().expect("text");
+    // The outcome is recorded just after the receiver answers: poll briefly.
+    let mut text = String::new();
+    for _ in 0..100 {
+        let (status, metrics) = h.call("GET", "/metrics", None).await;
+        assert_eq!(status, 200);
+        text = metrics.as_str().expect("text").to_string();
+        if text.contains("herald_deliveries_total{outcome=\"succeeded\"} 1") {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
     for name in [
         "herald_deliveries_total{outcome=\"succeeded\"} 1",
         "herald_attempts_total",
