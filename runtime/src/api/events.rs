@@ -1,7 +1,7 @@
 //! Publishing events: `POST /v1/orgs/{org}/events` → 202 `{"id", "deliveries"}`;
 //! the same `id` again answers the same and enqueues nothing.
 
-use super::{orgs::require, ApiError, AppState, Body, Caller};
+use super::{orgs::require, ApiError, AppState, Body, Caller, Permission};
 use crate::ingest::{publish as store_publish, NewEvent};
 use axum::extract::Path;
 use axum::http::StatusCode;
@@ -24,10 +24,11 @@ pub struct EventInput {
 /// Publishes an event.
 pub async fn publish(
     state: AppState,
-    _caller: Caller,
+    caller: Caller,
     Path(org): Path<String>,
     Body(input): Body<EventInput>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    caller.allow(&org, Permission::EventsWrite)?;
     require(&state, &org).await?;
     if input.event_type.trim().is_empty() || input.event_type.len() > 200 {
         return Err(ApiError::invalid(

@@ -4,20 +4,25 @@
 //! - [`orgs`], [`webhooks`], [`events`], [`deliveries`], [`plugins`]: resources.
 //! - [`health`]: `/healthz`, `/readyz`, `/metrics`.
 
+pub mod auth;
 pub mod deliveries;
+pub mod event_types;
 pub mod events;
 pub mod health;
+pub mod keys;
+pub mod openapi;
 pub mod orgs;
 pub mod plugins;
 pub mod webhooks;
 
+pub use auth::{Caller, Permission};
+
 use crate::app::App;
 use axum::extract::rejection::JsonRejection;
-use axum::extract::{FromRequestParts, State};
-use axum::http::request::Parts;
+use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::{IntoResponse, Response};
-use axum::routing::{get, post, put};
+use axum::routing::get;
 use axum::{Json, Router};
 use serde_json::json;
 use std::sync::Arc;
@@ -57,6 +62,15 @@ impl ApiError {
         ApiError {
             status: StatusCode::CONFLICT,
             code: "conflict",
+            message: message.into(),
+        }
+    }
+
+    /// 403 `forbidden`.
+    pub fn forbidden(message: impl Into<String>) -> Self {
+        ApiError {
+            status: StatusCode::FORBIDDEN,
+            code: "forbidden",
             message: message.into(),
         }
     }
@@ -137,37 +151,6 @@ impl IntoResponse for ApiError {
 #[from_request(via(axum::Json), rejection(ApiError))]
 pub struct Body<T>(pub T);
 
-/// The caller, authenticated by its bearer key.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Caller {
-    /// The operator (`HERALD_ADMIN_TOKEN`).
-    Operator,
-}
-
-impl FromRequestParts<Arc<App>> for Caller {
-    type Rejection = ApiError;
-
-    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok());
-        let Some(key) = header.and_then(|h| h.strip_prefix("Bearer ")) else {
-            return Err(ApiError::unauthorized("send `Authorization: Bearer <key>`"));
-        };
-        match app.settings.admin_token.as_deref() {
-            Some(token) if constant_time_eq(token.as_bytes(), key.trim().as_bytes()) => {
-                Ok(Caller::Operator)
-            }
-            _ => Err(ApiError::unauthorized("unknown or revoked key")),
-        }
-    }
-}
-
-fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
-    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
-}
-
 /// Health and metrics only: what a worker-only process serves (for probes
 /// and scraping).
 pub fn ops_router(app: Arc<App>) -> Router {
@@ -179,35 +162,15 @@ pub fn ops_router(app: Arc<App>) -> Router {
         .with_state(app)
 }
 
-/// The API router.
+/// The API router: every route of [`openapi::ROUTES`], plus health,
+/// metrics and the OpenAPI document.
 pub fn router(app: Arc<App>) -> Router {
     let limit = app.settings.max_body_bytes;
-    Router::new()
+    openapi::routes(Router::new())
         .route("/healthz", get(health::healthz))
         .route("/readyz", get(health::readyz))
         .route("/metrics", get(health::metrics))
-        .route("/v1/orgs", post(orgs::create))
-        .route("/v1/orgs/{org}", get(orgs::read))
-        .route(
-            "/v1/orgs/{org}/webhooks",
-            post(webhooks::create).get(webhooks::list),
-        )
-        .route(
-            "/v1/orgs/{org}/webhooks/{id}",
-            get(webhooks::read)
-                .patch(webhooks::update)
-                .delete(webhooks::delete),
-        )
-        .route(
-            "/v1/orgs/{org}/webhooks/{id}/deliveries",
-            get(deliveries::list),
-        )
-        .route("/v1/orgs/{org}/events", post(events::publish))
-        .route("/v1/orgs/{org}/deliveries/{id}", get(deliveries::read))
-        .route(
-            "/v1/plugins/{name}/{version}",
-            put(plugins::register).layer(axum::extract::DefaultBodyLimit::max(32 << 20)),
-        )
+        .route("/openapi.json", get(openapi::document))
         .layer(axum::extract::DefaultBodyLimit::max(limit))
         .fallback(|| async { ApiError::not_found("route") })
         .with_state(app)

@@ -1,12 +1,15 @@
-//! Organizations (tenants): created and read by the operator.
+//! Organizations (tenants): the operator creates, lists, reads and deletes
+//! them; deleting one deletes its webhooks, keys, events and logs.
 
 use super::{ApiError, AppState, Body, Caller};
 use crate::ingest::new_id;
 use crate::model::Org;
+use crate::store::keys;
 use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
+use serde_json::{json, Value};
 
 /// `POST /v1/orgs` body.
 #[derive(Debug, Deserialize)]
@@ -19,9 +22,10 @@ pub struct NewOrg {
 /// Creates an org.
 pub async fn create(
     state: AppState,
-    _caller: Caller,
+    caller: Caller,
     Body(body): Body<NewOrg>,
 ) -> Result<(StatusCode, Json<Org>), ApiError> {
+    caller.operator()?;
     let name = body.name.trim();
     if name.is_empty() || name.len() > 200 {
         return Err(ApiError::invalid("`name` must be 1 to 200 characters"));
@@ -35,18 +39,54 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(org)))
 }
 
-/// Reads an org.
+/// Lists orgs, newest first.
+pub async fn list(state: AppState, caller: Caller) -> Result<Json<Value>, ApiError> {
+    caller.operator()?;
+    let ids: Vec<String> = redis::cmd("ZREVRANGE")
+        .arg(keys::ORGS)
+        .arg(0)
+        .arg(-1)
+        .query_async(&mut state.store.con())
+        .await
+        .map_err(crate::store::StoreError::from)?;
+    let mut items = Vec::new();
+    for id in ids {
+        if let Some(org) = state.store.org(&id).await? {
+            items.push(org);
+        }
+    }
+    Ok(Json(json!({"items": items, "next_cursor": null})))
+}
+
+/// Reads an org (the operator, or a key of that org).
 pub async fn read(
     state: AppState,
-    _caller: Caller,
+    caller: Caller,
     Path(org): Path<String>,
 ) -> Result<Json<Org>, ApiError> {
+    if let Caller::Key { org: own, .. } = &caller {
+        if own != &org {
+            return Err(ApiError::not_found("org"));
+        }
+    }
     state
         .store
         .org(&org)
         .await?
         .map(Json)
         .ok_or_else(|| ApiError::not_found("org"))
+}
+
+/// Deletes an org with its webhooks, keys, events and logs.
+pub async fn delete(
+    state: AppState,
+    caller: Caller,
+    Path(org): Path<String>,
+) -> Result<StatusCode, ApiError> {
+    caller.operator()?;
+    require(&state, &org).await?;
+    state.store.delete_org(&org).await?;
+    Ok(StatusCode::NO_CONTENT)
 }
 
 /// The org, or 404.

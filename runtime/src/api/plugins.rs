@@ -21,10 +21,11 @@ fn valid_part(s: &str) -> bool {
 /// Registers a plugin.
 pub async fn register(
     state: AppState,
-    _caller: Caller,
+    caller: Caller,
     Path((name, version)): Path<(String, String)>,
     body: Bytes,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    caller.operator()?;
     if !valid_part(&name) || !valid_part(&version) {
         return Err(ApiError::invalid(
             "name and version: 1 to 64 of letters, digits, `-`, `_`, `.`",
@@ -72,4 +73,62 @@ pub async fn register(
         .map_err(crate::store::StoreError::from)?;
     state.plugins.insert(&reference, plugin);
     Ok((StatusCode::CREATED, Json(meta)))
+}
+
+/// Lists registered plugins (any key).
+pub async fn list(state: AppState, _caller: Caller) -> Result<Json<Value>, ApiError> {
+    let all: std::collections::HashMap<String, String> = redis::cmd("HGETALL")
+        .arg(keys::PLUGINS)
+        .query_async(&mut state.store.con())
+        .await
+        .map_err(crate::store::StoreError::from)?;
+    let mut items: Vec<Value> = all
+        .values()
+        .filter_map(|v| serde_json::from_str(v).ok())
+        .collect();
+    items.sort_by_key(|v| format!("{}@{}", v["name"], v["version"]));
+    Ok(Json(json!({"items": items, "next_cursor": null})))
+}
+
+/// Deletes a plugin; refused (409) while a webhook uses it.
+pub async fn delete(
+    state: AppState,
+    caller: Caller,
+    Path((name, version)): Path<(String, String)>,
+) -> Result<StatusCode, ApiError> {
+    caller.operator()?;
+    let reference = format!("{name}@{version}");
+    let mut con = state.store.con();
+    let exists: bool = redis::cmd("HEXISTS")
+        .arg(keys::PLUGINS)
+        .arg(&reference)
+        .query_async(&mut con)
+        .await
+        .map_err(crate::store::StoreError::from)?;
+    if !exists {
+        return Err(ApiError::not_found("plugin"));
+    }
+    let users: Vec<String> = redis::cmd("SMEMBERS")
+        .arg(keys::plugin_users(&reference))
+        .query_async(&mut con)
+        .await
+        .map_err(crate::store::StoreError::from)?;
+    if !users.is_empty() {
+        return Err(ApiError::conflict(format!(
+            "{reference} is used by {} webhook(s) ({}); remove it from them first",
+            users.len(),
+            users.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
+        )));
+    }
+    redis::pipe()
+        .atomic()
+        .hdel(keys::PLUGINS, &reference)
+        .ignore()
+        .del(keys::plugin_wasm(&reference))
+        .ignore()
+        .query_async::<()>(&mut con)
+        .await
+        .map_err(crate::store::StoreError::from)?;
+    state.plugins.remove(&reference);
+    Ok(StatusCode::NO_CONTENT)
 }

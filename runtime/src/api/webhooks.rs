@@ -2,7 +2,7 @@
 //! plugins registered, of the right world and accepting their config),
 //! read (secret not included), partial update, delete, list.
 
-use super::{orgs::require, ApiError, AppState, Body, Caller};
+use super::{orgs::require, ApiError, AppState, Body, Caller, Permission};
 use crate::ingest::new_id;
 use crate::model::{
     duration_str, Auth, FilterOp, PluginChain, PluginRef, RetryPolicy, Secret, SignatureScheme,
@@ -75,6 +75,7 @@ async fn apply(state: &AppState, w: &mut Webhook, input: WebhookInput) -> Result
     }
     if let Some(triggers) = input.triggers {
         check_triggers(&triggers)?;
+        check_catalogue(state, &triggers).await?;
         w.triggers = triggers;
     }
     if let Some(auth) = input.auth {
@@ -163,6 +164,42 @@ fn check_triggers(triggers: &[Trigger]) -> Result<(), ApiError> {
     Ok(())
 }
 
+async fn check_catalogue(state: &AppState, triggers: &[Trigger]) -> Result<(), ApiError> {
+    let catalogue = super::event_types::catalogue(state).await?;
+    if catalogue.is_empty() {
+        return Ok(());
+    }
+    for (i, t) in triggers.iter().enumerate() {
+        let Some(entry) = catalogue.get(&t.event) else {
+            let mut known: Vec<&String> = catalogue.keys().collect();
+            known.sort();
+            return Err(ApiError::invalid(format!(
+                "`triggers[{i}].event`: {:?} is not in the event-type catalogue (known: {})",
+                t.event,
+                known
+                    .iter()
+                    .map(|k| k.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            )));
+        };
+        if entry.filterable.is_empty() {
+            continue;
+        }
+        for (j, f) in t.filters.iter().enumerate() {
+            if !entry.filterable.contains(&f.path) {
+                return Err(ApiError::invalid(format!(
+                    "`triggers[{i}].filters[{j}].path`: {:?} is not filterable for {} (filterable: {})",
+                    f.path,
+                    t.event,
+                    entry.filterable.join(", ")
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
 async fn check_plugins(state: &AppState, chain: &PluginChain) -> Result<(), ApiError> {
     let lists: [(&[PluginRef], World, &str); 2] = [
         (&chain.filters, World::Filter, "filters"),
@@ -202,10 +239,11 @@ async fn check_plugins(state: &AppState, chain: &PluginChain) -> Result<(), ApiE
 /// Creates a webhook (inactive unless `active: true`); the answer includes its secret.
 pub async fn create(
     state: AppState,
-    _caller: Caller,
+    caller: Caller,
     Path(org): Path<String>,
     Body(input): Body<WebhookInput>,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
+    caller.allow(&org, Permission::WebhooksWrite)?;
     require(&state, &org).await?;
     if input.name.is_none() || input.url.is_none() || input.triggers.is_none() {
         return Err(ApiError::invalid(
@@ -243,7 +281,7 @@ pub async fn create(
     Ok((StatusCode::CREATED, Json(v)))
 }
 
-async fn owned(state: &AppState, org: &str, id: &str) -> Result<Webhook, ApiError> {
+pub(super) async fn owned(state: &AppState, org: &str, id: &str) -> Result<Webhook, ApiError> {
     match state.store.webhook(id).await? {
         Some(w) if w.org == org => Ok(w),
         _ => Err(ApiError::not_found("webhook")),
@@ -262,10 +300,11 @@ pub async fn read(
 /// Updates any subset of a webhook's fields.
 pub async fn update(
     state: AppState,
-    _caller: Caller,
+    caller: Caller,
     Path((org, id)): Path<(String, String)>,
     Body(input): Body<WebhookInput>,
 ) -> Result<Json<Value>, ApiError> {
+    caller.allow(&org, Permission::WebhooksWrite)?;
     let previous = owned(&state, &org, &id).await?;
     let mut w = previous.clone();
     apply(&state, &mut w, input).await?;
@@ -313,4 +352,129 @@ pub async fn list(
         }
     }
     Ok(Json(json!({"items": items, "next_cursor": null})))
+}
+
+/// Reads the current secret (and any previous one still signing).
+pub async fn secret(
+    state: AppState,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    caller.allow(&org, Permission::WebhooksWrite)?;
+    let w = owned(&state, &org, &id).await?;
+    let now = crate::store::now_ms();
+    let previous: Vec<Value> = w
+        .secrets
+        .iter()
+        .skip(1)
+        .filter(|s| s.expires_at_ms.is_some_and(|e| e > now))
+        .map(|s| json!({"secret": s.value, "expires_at": crate::store::rfc3339_ms(s.expires_at_ms.unwrap_or_default())}))
+        .collect();
+    Ok(Json(
+        json!({"secret": w.secrets.first().map(|s| s.value.clone()), "previous": previous}),
+    ))
+}
+
+/// How long a rotated-out secret keeps signing.
+const ROTATION_GRACE_MS: i64 = 24 * 3600 * 1000;
+
+/// Rotates the secret: the new one signs at once, the old one keeps signing for 24 h.
+pub async fn rotate(
+    state: AppState,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+) -> Result<Json<Value>, ApiError> {
+    caller.allow(&org, Permission::WebhooksWrite)?;
+    let previous = owned(&state, &org, &id).await?;
+    let now = crate::store::now_ms();
+    let mut w = previous.clone();
+    let mut old: Vec<Secret> = w
+        .secrets
+        .drain(..)
+        .filter(|s| s.expires_at_ms.is_none_or(|e| e > now))
+        .collect();
+    for s in &mut old {
+        s.expires_at_ms.get_or_insert(now + ROTATION_GRACE_MS);
+    }
+    let fresh = crate::sign::new_secret();
+    w.secrets = std::iter::once(Secret {
+        value: fresh.clone(),
+        expires_at_ms: None,
+    })
+    .chain(old)
+    .collect();
+    w.updated_at = crate::event::now_rfc3339();
+    state.store.put_webhook(&w, Some(&previous)).await?;
+    state.webhooks.invalidate(&id);
+    Ok(Json(
+        json!({"secret": fresh, "previous_expires_at": crate::store::rfc3339_ms(now + ROTATION_GRACE_MS)}),
+    ))
+}
+
+/// Test body.
+#[derive(Debug, Deserialize, Default)]
+#[serde(deny_unknown_fields)]
+pub struct TestInput {
+    #[serde(rename = "type")]
+    event_type: Option<String>,
+    data: Option<Value>,
+}
+
+/// Sends a test event now (also to an inactive webhook; filters do not
+/// apply, transforms do) → the attempt's result.
+pub async fn test(
+    state: AppState,
+    caller: Caller,
+    Path((org, id)): Path<(String, String)>,
+    body: axum::body::Bytes,
+) -> Result<Json<Value>, ApiError> {
+    caller.allow(&org, Permission::WebhooksWrite)?;
+    let w = owned(&state, &org, &id).await?;
+    // The body is optional: none means a default test event.
+    let input: TestInput = if body.iter().all(u8::is_ascii_whitespace) {
+        TestInput::default()
+    } else {
+        serde_json::from_slice(&body)
+            .map_err(|e| ApiError::invalid(format!("invalid test body: {e}")))?
+    };
+    let event_type = input
+        .event_type
+        .or_else(|| w.triggers.first().map(|t| t.event.clone()))
+        .unwrap_or_else(|| "herald.test".into());
+    let data = match input.data {
+        Some(d) if d.is_object() => d,
+        Some(_) => return Err(ApiError::invalid("`data` must be a JSON object")),
+        None => super::event_types::catalogue(&state)
+            .await?
+            .get(&event_type)
+            .map(|e| e.example.clone())
+            .filter(Value::is_object)
+            .unwrap_or_else(|| json!({"test": true})),
+    };
+    let event = crate::event::Event {
+        id: new_id("evt_test"),
+        event_type,
+        timestamp: crate::event::now_rfc3339(),
+        org: org.clone(),
+        environment: None,
+        data: serde_json::value::to_raw_value(&data).map_err(ApiError::internal)?,
+    };
+    let msg_id = new_id("msg_test");
+    let (attempt, result) = crate::attempt::run(
+        &state,
+        &w,
+        &event,
+        &msg_id,
+        1,
+        crate::attempt::Filters::Skip,
+    )
+    .await;
+    let outcome = match result {
+        crate::attempt::Result::Delivered => "delivered",
+        crate::attempt::Result::Filtered(_) => "filtered",
+        crate::attempt::Result::Failed { .. } => "failed",
+    };
+    Ok(Json(
+        json!({"result": outcome, "event_id": event.id, "webhook_id_header": msg_id, "attempt": attempt}),
+    ))
 }

@@ -195,7 +195,7 @@ impl Store {
                     .ignore(),
                 None => pipe.hincr(&skey, "attempts_ok", 1).ignore(),
             };
-            let last = format!("herald:wh:{}:last", delivery.webhook_id);
+            let last = keys::webhook_last(&delivery.webhook_id);
             pipe.hset(&last, "at", &a.at).ignore();
             pipe.hset(&last, "status", status.as_str()).ignore();
             pipe.hset(

@@ -78,3 +78,26 @@ pub fn attempts(id: &str) -> String {
 pub fn plugin_wasm(reference: &str) -> String {
     format!("herald:plugin:{reference}")
 }
+
+/// An API key: hash {json}.
+pub fn api_key(id: &str) -> String {
+    format!("herald:key:{id}")
+}
+
+/// An org's API keys: sorted set by creation time.
+pub fn org_keys(org: &str) -> String {
+    format!("herald:org:{org}:keys")
+}
+
+/// The event-type catalogue: hash type → JSON.
+pub const EVENT_TYPES: &str = "herald:event-types";
+
+/// Webhooks using a plugin: set.
+pub fn plugin_users(reference: &str) -> String {
+    format!("herald:plugin-users:{reference}")
+}
+
+/// A webhook's last attempt: hash {at, status, status_code}.
+pub fn webhook_last(id: &str) -> String {
+    format!("herald:wh:{id}:last")
+}

@@ -132,9 +132,71 @@ impl Store {
             pipe.srem(keys::trigger_index(&webhook.org, t), &webhook.id)
                 .ignore();
         }
+        for r in plugin_refs(webhook) {
+            pipe.srem(keys::plugin_users(r), &webhook.id).ignore();
+        }
         pipe.del(keys::webhook_parked(&webhook.id)).ignore();
         pipe.query_async::<()>(&mut self.con()).await?;
         Ok(())
+    }
+
+    /// Deletes an org: its webhooks (with their logs), keys and events.
+    pub async fn delete_org(&self, org: &str) -> Result<(), StoreError> {
+        let mut con = self.con();
+        let hooks: Vec<String> = redis::cmd("ZRANGE")
+            .arg(keys::org_webhooks(org))
+            .arg(0)
+            .arg(-1)
+            .query_async(&mut con)
+            .await?;
+        for id in hooks {
+            if let Some(w) = self.webhook(&id).await? {
+                self.delete_webhook(&w).await?;
+            }
+            let _: () = redis::pipe()
+                .del(keys::webhook_deliveries(&id))
+                .del(keys::webhook_dead(&id))
+                .del(keys::webhook_last(&id))
+                .query_async(&mut con)
+                .await?;
+        }
+        let key_ids: Vec<String> = redis::cmd("ZRANGE")
+            .arg(keys::org_keys(org))
+            .arg(0)
+            .arg(-1)
+            .query_async(&mut con)
+            .await?;
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        for id in key_ids {
+            pipe.del(keys::api_key(&id)).ignore();
+        }
+        pipe.del(keys::org_keys(org))
+            .ignore()
+            .del(keys::org_webhooks(org))
+            .ignore()
+            .del(keys::org(org))
+            .ignore();
+        pipe.zrem(keys::ORGS, org).ignore();
+        pipe.query_async::<()>(&mut con).await?;
+        let mut cursor: u64 = 0;
+        loop {
+            let (next, found): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(format!("{}*", keys::event(org, "")))
+                .arg("COUNT")
+                .arg(1000)
+                .query_async(&mut con)
+                .await?;
+            if !found.is_empty() {
+                let _: () = redis::cmd("DEL").arg(&found).query_async(&mut con).await?;
+            }
+            if next == 0 {
+                return Ok(());
+            }
+            cursor = next;
+        }
     }
 
     /// Deactivates a webhook on Herald's own initiative (e.g. a 410 Gone).
@@ -173,4 +235,12 @@ impl Store {
             .await?;
         Ok(outcome)
     }
+}
+
+fn plugin_refs(w: &Webhook) -> impl Iterator<Item = &str> {
+    w.plugins
+        .filters
+        .iter()
+        .chain(&w.plugins.transforms)
+        .map(|r| r.plugin.as_str())
 }
