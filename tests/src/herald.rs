@@ -34,6 +34,35 @@ pub struct Options {
     pub role: Option<String>,
 }
 
+impl Options {
+    /// Herald on `redis_url`, allowed to deliver to loopback and trusting
+    /// `ca`, plus `extra` environment.
+    pub fn trusting(redis_url: &str, ca: &crate::tls::TestCa, extra: &[(&str, &str)]) -> Self {
+        let mut env = vec![
+            (
+                "HERALD_ALLOW_PRIVATE_NETS".to_string(),
+                "127.0.0.0/8".to_string(),
+            ),
+            (
+                "HERALD_EXTRA_CA_FILE".to_string(),
+                ca.ca_file.display().to_string(),
+            ),
+        ];
+        env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        Options {
+            redis_url: Some(redis_url.to_string()),
+            env,
+            role: None,
+        }
+    }
+
+    /// The same with `--role`.
+    pub fn role(mut self, role: &str) -> Self {
+        self.role = Some(role.to_string());
+        self
+    }
+}
+
 impl HeraldProcess {
     /// Starts Herald and waits for `/healthz`.
     pub async fn start(options: Options) -> Self {
@@ -122,12 +151,22 @@ impl HeraldProcess {
         path: &str,
         body: Option<Bytes>,
     ) -> Result<(u16, Value), String> {
+        self.try_call_as(ADMIN_TOKEN, method, path, body).await
+    }
+
+    async fn try_call_as(
+        &self,
+        key: &str,
+        method: &str,
+        path: &str,
+        body: Option<Bytes>,
+    ) -> Result<(u16, Value), String> {
         let client: Client<HttpConnector, Full<Bytes>> =
             Client::builder(TokioExecutor::new()).build_http();
         let request = http::Request::builder()
             .method(method)
             .uri(format!("{}{path}", self.base))
-            .header("authorization", format!("Bearer {ADMIN_TOKEN}"))
+            .header("authorization", format!("Bearer {key}"))
             .header("content-type", "application/json")
             .body(Full::new(body.unwrap_or_default()))
             .map_err(|e| e.to_string())?;
@@ -148,6 +187,20 @@ impl HeraldProcess {
     pub async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
         let bytes = body.map(|b| Bytes::from(b.to_string()));
         self.try_call(method, path, bytes).await.expect("API call")
+    }
+
+    /// Calls the API with another key.
+    pub async fn call_as(
+        &self,
+        key: &str,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+    ) -> (u16, Value) {
+        let bytes = body.map(|b| Bytes::from(b.to_string()));
+        self.try_call_as(key, method, path, bytes)
+            .await
+            .expect("API call")
     }
 
     /// Calls the API with raw bytes.

@@ -11,6 +11,9 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde_json::{json, Value};
 
+/// Largest `.wasm` accepted.
+const MAX_PLUGIN_BYTES: usize = 32 << 20;
+
 fn valid_part(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 64
@@ -23,9 +26,18 @@ pub async fn register(
     state: AppState,
     caller: Caller,
     Path((name, version)): Path<(String, String)>,
-    body: Bytes,
+    request: axum::extract::Request,
 ) -> Result<(StatusCode, Json<Value>), ApiError> {
     caller.operator()?;
+    // Components are larger than API bodies: this route has its own limit.
+    let body: Bytes = axum::body::to_bytes(request.into_body(), MAX_PLUGIN_BYTES)
+        .await
+        .map_err(|_| {
+            ApiError::too_large(format!(
+                "a plugin may be at most {} MiB",
+                MAX_PLUGIN_BYTES >> 20
+            ))
+        })?;
     if !valid_part(&name) || !valid_part(&version) {
         return Err(ApiError::invalid(
             "name and version: 1 to 64 of letters, digits, `-`, `_`, `.`",

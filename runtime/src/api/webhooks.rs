@@ -291,9 +291,10 @@ pub(super) async fn owned(state: &AppState, org: &str, id: &str) -> Result<Webho
 /// Reads a webhook.
 pub async fn read(
     state: AppState,
-    _caller: Caller,
+    caller: Caller,
     Path((org, id)): Path<(String, String)>,
 ) -> Result<Json<Value>, ApiError> {
+    caller.allow(&org, Permission::WebhooksRead)?;
     Ok(Json(view(&owned(&state, &org, &id).await?)))
 }
 
@@ -321,9 +322,10 @@ pub async fn update(
 /// Deletes a webhook.
 pub async fn delete(
     state: AppState,
-    _caller: Caller,
+    caller: Caller,
     Path((org, id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
+    caller.allow(&org, Permission::WebhooksWrite)?;
     let w = owned(&state, &org, &id).await?;
     state.store.delete_webhook(&w).await?;
     state.webhooks.invalidate(&id);
@@ -334,9 +336,10 @@ pub async fn delete(
 /// Lists an org's webhooks, newest first.
 pub async fn list(
     state: AppState,
-    _caller: Caller,
+    caller: Caller,
     Path(org): Path<String>,
 ) -> Result<Json<Value>, ApiError> {
+    caller.allow(&org, Permission::WebhooksRead)?;
     require(&state, &org).await?;
     let ids: Vec<String> = redis::cmd("ZREVRANGE")
         .arg(crate::store::keys::org_webhooks(&org))

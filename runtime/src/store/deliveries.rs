@@ -226,6 +226,8 @@ impl Store {
             pipe.hincr(&skey, status.as_str(), 1).ignore();
         }
         pipe.expire(&dkey, ttl).ignore();
+        pipe.expire(keys::webhook_last(&delivery.webhook_id), STATS_TTL_SECS)
+            .ignore();
         pipe.expire(&skey, STATS_TTL_SECS).ignore();
         if let Some(entry) = entry_id {
             pipe.cmd("XACK")

@@ -103,6 +103,12 @@ impl Store {
                 pipe.srem(keys::trigger_index(&prev.org, t), &prev.id)
                     .ignore();
             }
+            for r in plugin_refs(prev) {
+                pipe.srem(keys::plugin_users(r), &prev.id).ignore();
+            }
+        }
+        for r in plugin_refs(webhook) {
+            pipe.sadd(keys::plugin_users(r), &webhook.id).ignore();
         }
         if webhook.active {
             for t in webhook.event_types() {
@@ -153,6 +159,8 @@ impl Store {
             if let Some(w) = self.webhook(&id).await? {
                 self.delete_webhook(&w).await?;
             }
+            self.delete_matching(&format!("herald:wh:{id}:stats:*"))
+                .await?;
             let _: () = redis::pipe()
                 .del(keys::webhook_deliveries(&id))
                 .del(keys::webhook_dead(&id))
@@ -179,24 +187,8 @@ impl Store {
             .ignore();
         pipe.zrem(keys::ORGS, org).ignore();
         pipe.query_async::<()>(&mut con).await?;
-        let mut cursor: u64 = 0;
-        loop {
-            let (next, found): (u64, Vec<String>) = redis::cmd("SCAN")
-                .arg(cursor)
-                .arg("MATCH")
-                .arg(format!("{}*", keys::event(org, "")))
-                .arg("COUNT")
-                .arg(1000)
-                .query_async(&mut con)
-                .await?;
-            if !found.is_empty() {
-                let _: () = redis::cmd("DEL").arg(&found).query_async(&mut con).await?;
-            }
-            if next == 0 {
-                return Ok(());
-            }
-            cursor = next;
-        }
+        self.delete_matching(&format!("{}*", keys::event(org, "")))
+            .await
     }
 
     /// Deactivates a webhook on Herald's own initiative (e.g. a 410 Gone).
@@ -234,6 +226,31 @@ impl Store {
             .invoke_async(&mut self.con())
             .await?;
         Ok(outcome)
+    }
+}
+
+impl Store {
+    /// Deletes every key matching `pattern` (SCAN, so Redis is never blocked).
+    async fn delete_matching(&self, pattern: &str) -> Result<(), StoreError> {
+        let mut con = self.con();
+        let mut cursor: u64 = 0;
+        loop {
+            let (next, found): (u64, Vec<String>) = redis::cmd("SCAN")
+                .arg(cursor)
+                .arg("MATCH")
+                .arg(pattern)
+                .arg("COUNT")
+                .arg(1000)
+                .query_async(&mut con)
+                .await?;
+            if !found.is_empty() {
+                let _: () = redis::cmd("DEL").arg(&found).query_async(&mut con).await?;
+            }
+            if next == 0 {
+                return Ok(());
+            }
+            cursor = next;
+        }
     }
 }
 

@@ -14,28 +14,8 @@ use std::time::Duration;
 
 const WAIT: Duration = Duration::from_secs(20);
 
-fn env(ca: &TestCa, extra: &[(&str, &str)]) -> Vec<(String, String)> {
-    let mut env = vec![
-        (
-            "HERALD_ALLOW_PRIVATE_NETS".to_string(),
-            "127.0.0.0/8".to_string(),
-        ),
-        (
-            "HERALD_EXTRA_CA_FILE".to_string(),
-            ca.ca_file.display().to_string(),
-        ),
-    ];
-    env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    env
-}
-
 async fn herald(redis: &TestRedis, ca: &TestCa, extra: &[(&str, &str)]) -> HeraldProcess {
-    HeraldProcess::start(Options {
-        redis_url: Some(redis.url()),
-        env: env(ca, extra),
-        role: None,
-    })
-    .await
+    HeraldProcess::start(Options::trusting(&redis.url(), ca, extra)).await
 }
 
 /// Verifies a Standard Webhooks signature the way a receiver library does.
@@ -425,12 +405,7 @@ async fn queued_deliveries_wait_for_an_inactive_webhook() {
     let (redis, ca) = (TestRedis::start(), TestCa::new());
     let receiver = Receiver::ok(Some(ca.server.clone())).await;
     // An API-only Herald queues; nothing is delivered yet.
-    let api = HeraldProcess::start(Options {
-        redis_url: Some(redis.url()),
-        env: env(&ca, &[]),
-        role: Some("api".into()),
-    })
-    .await;
+    let api = HeraldProcess::start(Options::trusting(&redis.url(), &ca, &[]).role("api")).await;
     let org = api.org().await;
     let hook = api.webhook(&org, json!({"name": "w", "url": receiver.url(), "active": true, "triggers": [{"event": "x"}]})).await;
     let wh = hook["id"].as_str().expect("id");
@@ -445,12 +420,8 @@ async fn queued_deliveries_wait_for_an_inactive_webhook() {
         )
         .await;
     assert_eq!(status, 200);
-    let worker = HeraldProcess::start(Options {
-        redis_url: Some(redis.url()),
-        env: env(&ca, &[]),
-        role: Some("worker".into()),
-    })
-    .await;
+    let worker =
+        HeraldProcess::start(Options::trusting(&redis.url(), &ca, &[]).role("worker")).await;
     tokio::time::sleep(Duration::from_secs(2)).await;
     assert!(
         receiver.received().is_empty(),

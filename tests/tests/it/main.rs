@@ -1,6 +1,7 @@
 //! Herald's end-to-end tests, one binary: real plugins built from source,
 //! the real `herald` binary, real Redis and HTTP(S) receivers.
 
+mod api;
 mod cli;
 mod delivery;
 mod plugin_host;

@@ -10,21 +10,6 @@ use std::collections::HashSet;
 use std::sync::Arc;
 use std::time::Duration;
 
-fn env(ca: &TestCa, extra: &[(&str, &str)]) -> Vec<(String, String)> {
-    let mut env = vec![
-        (
-            "HERALD_ALLOW_PRIVATE_NETS".to_string(),
-            "127.0.0.0/8".to_string(),
-        ),
-        (
-            "HERALD_EXTRA_CA_FILE".to_string(),
-            ca.ca_file.display().to_string(),
-        ),
-    ];
-    env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
-    env
-}
-
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_mid_flight_loses_nothing() {
     const EVENTS: usize = 5000;
@@ -43,12 +28,7 @@ async fn kill_9_mid_flight_loses_nothing() {
         ("HERALD_DEFAULT_TIMEOUT", "2s"),
         ("HERALD_VISIBILITY_TIMEOUT", "8s"),
     ];
-    let api = HeraldProcess::start(Options {
-        redis_url: Some(redis.url()),
-        env: env(&ca, &fast),
-        role: Some("api".into()),
-    })
-    .await;
+    let api = HeraldProcess::start(Options::trusting(&redis.url(), &ca, &fast).role("api")).await;
     let org = api.org().await;
     api.webhook(
         &org,
@@ -74,11 +54,7 @@ async fn kill_9_mid_flight_loses_nothing() {
         p.await.expect("publisher");
     }
 
-    let worker_opts = Options {
-        redis_url: Some(redis.url()),
-        env: env(&ca, &fast),
-        role: Some("worker".into()),
-    };
+    let worker_opts = Options::trusting(&redis.url(), &ca, &fast).role("worker");
     let mut worker = HeraldProcess::start(worker_opts.clone()).await;
     receiver.wait_for(1000, Duration::from_secs(60)).await;
     worker.kill9();
@@ -144,12 +120,7 @@ async fn succeeded(redis: &TestRedis) -> usize {
 async fn survives_a_redis_restart_and_a_vanished_group() {
     let (mut redis, ca) = (TestRedis::start(), TestCa::new());
     let receiver = Receiver::ok(Some(ca.server.clone())).await;
-    let h = HeraldProcess::start(Options {
-        redis_url: Some(redis.url()),
-        env: env(&ca, &[]),
-        role: None,
-    })
-    .await;
+    let h = HeraldProcess::start(Options::trusting(&redis.url(), &ca, &[])).await;
     let org = h.org().await;
     h.webhook(
         &org,
@@ -198,11 +169,21 @@ async fn survives_a_redis_restart_and_a_vanished_group() {
         .expect("destroy");
     h.publish(&org, json!({"type": "x", "data": {"n": 3}}))
         .await;
-    let got = receiver.wait_for(3, Duration::from_secs(30)).await;
-    assert!(
-        got.iter().any(|r| r.json()["data"]["n"] == 3),
-        "delivered after the group was recreated"
-    );
+    // At-least-once: duplicates of earlier deliveries may arrive too; what
+    // matters is that the new event gets through.
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+    while !receiver
+        .received()
+        .iter()
+        .any(|r| r.json()["data"]["n"] == 3)
+    {
+        assert!(
+            tokio::time::Instant::now() < deadline,
+            "not delivered after the group was recreated:\n{}",
+            h.log()
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
