@@ -71,8 +71,19 @@ pub struct Published {
 }
 
 /// A new id with a type prefix, e.g. `evt_01J…` (ULIDs: sortable by time).
+///
+/// Monotonic within this process: ids made in the same millisecond still
+/// sort in creation order (lists page by time, then id).
 pub fn new_id(prefix: &str) -> String {
-    format!("{prefix}_{}", ulid::Ulid::new().to_string().to_lowercase())
+    static GENERATOR: std::sync::Mutex<ulid::Generator> =
+        std::sync::Mutex::new(ulid::Generator::new());
+    let id = GENERATOR
+        .lock()
+        .unwrap_or_else(|p| p.into_inner())
+        .generate()
+        // Overflow needs 2^80 ids in one millisecond; fall back to a random one.
+        .unwrap_or_else(|_| ulid::Ulid::new());
+    format!("{prefix}_{}", id.to_string().to_lowercase())
 }
 
 /// Stores `event` for `org` and enqueues its deliveries.

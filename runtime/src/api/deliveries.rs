@@ -2,6 +2,7 @@
 //! a cursor), one delivery with its payload and every attempt, retrying
 //! one now, replaying a webhook's failed or dead deliveries, and stats.
 
+use super::page::{after, Cursor, PageQuery};
 use super::{webhooks::owned, ApiError, AppState, Body, Caller, Permission};
 use crate::model::DeliveryStatus;
 use crate::store::{keys, now_ms, StoreError};
@@ -68,48 +69,40 @@ pub async fn list(
             ))
         })?),
     };
-    let limit = q.limit.unwrap_or(50);
-    if !(1..=500).contains(&limit) {
-        return Err(ApiError::invalid("`limit` must be between 1 and 500"));
-    }
-    let max = match &q.cursor {
-        None => "+inf".to_string(),
-        Some(c) => format!(
-            "({}",
-            c.parse::<i64>()
-                .map_err(|_| ApiError::invalid("`cursor` is not a cursor this API returned"))?
-        ),
+    let paging = PageQuery {
+        limit: q.limit,
+        cursor: q.cursor.clone(),
     };
+    let limit = paging.limit()?;
+    let mut scanned = paging.cursor.as_deref().map(Cursor::parse).transpose()?;
     let mut items = Vec::new();
+    let mut last_returned: Option<Cursor> = None;
     let mut next_cursor = None;
-    let mut upper = max;
     'scan: loop {
-        let page: Vec<(String, i64)> = redis::cmd("ZREVRANGEBYSCORE")
-            .arg(keys::webhook_deliveries(&id))
-            .arg(&upper)
-            .arg("-inf")
-            .arg("WITHSCORES")
-            .arg("LIMIT")
-            .arg(0)
-            .arg(200)
-            .query_async(&mut state.store.con())
-            .await
-            .map_err(StoreError::from)?;
-        let Some(&(_, last_score)) = page.last() else {
+        let batch = after(
+            &state.store,
+            &keys::webhook_deliveries(&id),
+            scanned.as_ref(),
+            200,
+        )
+        .await?;
+        if batch.is_empty() {
             break;
-        };
-        for (did, score) in &page {
-            if let Some(d) = state.store.delivery(did).await? {
+        }
+        for (did, position) in batch {
+            if let Some(d) = state.store.delivery(&did).await? {
                 if status.is_none_or(|s| s == d.status) {
-                    items.push(serde_json::to_value(&d).unwrap_or_default());
                     if items.len() == limit {
-                        next_cursor = Some(score.to_string());
+                        // There is more: resume after the last item returned.
+                        next_cursor = last_returned.as_ref().map(Cursor::encode);
                         break 'scan;
                     }
+                    items.push(serde_json::to_value(&d).unwrap_or_default());
+                    last_returned = Some(position.clone());
                 }
             }
+            scanned = Some(position);
         }
-        upper = format!("({last_score}");
     }
     Ok(Json(json!({"items": items, "next_cursor": next_cursor})))
 }

@@ -3,10 +3,11 @@
 //! `keys:write` may manage its org's keys but never grant more than it has.
 
 use super::auth::{hash_key, Permission, StoredKey};
+use super::page::{page, PageQuery};
 use super::{orgs::require, ApiError, AppState, Body, Caller};
 use crate::ingest::new_id;
 use crate::store::{keys, now_ms, StoreError};
-use axum::extract::Path;
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
@@ -82,23 +83,18 @@ pub async fn list(
     state: AppState,
     caller: Caller,
     Path(org): Path<String>,
+    Query(q): Query<PageQuery>,
 ) -> Result<Json<Value>, ApiError> {
     caller.allow(&org, Permission::KeysWrite)?;
     require(&state, &org).await?;
-    let ids: Vec<String> = redis::cmd("ZREVRANGE")
-        .arg(keys::org_keys(&org))
-        .arg(0)
-        .arg(-1)
-        .query_async(&mut state.store.con())
-        .await
-        .map_err(StoreError::from)?;
+    let (ids, next_cursor) = page(&state.store, &keys::org_keys(&org), &q).await?;
     let mut items = Vec::new();
     for id in ids {
         if let Some(k) = load(&state, &id).await? {
             items.push(public(&k));
         }
     }
-    Ok(Json(json!({"items": items, "next_cursor": null})))
+    Ok(Json(json!({"items": items, "next_cursor": next_cursor})))
 }
 
 async fn load(state: &AppState, id: &str) -> Result<Option<StoredKey>, ApiError> {

@@ -12,6 +12,7 @@ pub mod health;
 pub mod keys;
 pub mod openapi;
 pub mod orgs;
+pub mod page;
 pub mod plugins;
 pub mod webhooks;
 

@@ -142,12 +142,16 @@ fn operation(route: &RouteDoc) -> Value {
         .filter_map(|seg| seg.strip_prefix('{')?.strip_suffix('}').map(String::from))
         .map(|name| json!({"name": name, "in": "path", "required": true, "schema": {"type": "string"}}))
         .collect();
-    if route.path.ends_with("/deliveries") && route.method == "get" {
-        for (name, description) in [
-            ("status", "pending, succeeded, failed, dead or filtered"),
+    if route.method == "get" && route.returns == Some("List") && route.path.starts_with("/v1/orgs")
+    {
+        let mut query = vec![
             ("limit", "1 to 500 (default 50)"),
             ("cursor", "next_cursor of the previous page"),
-        ] {
+        ];
+        if route.path.ends_with("/deliveries") {
+            query.push(("status", "pending, succeeded, failed, dead or filtered"));
+        }
+        for (name, description) in query {
             params.push(json!({"name": name, "in": "query", "required": false, "description": description, "schema": {"type": "string"}}));
         }
     }

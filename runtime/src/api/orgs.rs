@@ -1,11 +1,12 @@
 //! Organizations (tenants): the operator creates, lists, reads and deletes
 //! them; deleting one deletes its webhooks, keys, events and logs.
 
+use super::page::{page, PageQuery};
 use super::{ApiError, AppState, Body, Caller};
 use crate::ingest::new_id;
 use crate::model::Org;
 use crate::store::keys;
-use axum::extract::Path;
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
@@ -40,22 +41,20 @@ pub async fn create(
 }
 
 /// Lists orgs, newest first.
-pub async fn list(state: AppState, caller: Caller) -> Result<Json<Value>, ApiError> {
+pub async fn list(
+    state: AppState,
+    caller: Caller,
+    Query(q): Query<PageQuery>,
+) -> Result<Json<Value>, ApiError> {
     caller.operator()?;
-    let ids: Vec<String> = redis::cmd("ZREVRANGE")
-        .arg(keys::ORGS)
-        .arg(0)
-        .arg(-1)
-        .query_async(&mut state.store.con())
-        .await
-        .map_err(crate::store::StoreError::from)?;
+    let (ids, next_cursor) = page(&state.store, keys::ORGS, &q).await?;
     let mut items = Vec::new();
     for id in ids {
         if let Some(org) = state.store.org(&id).await? {
             items.push(org);
         }
     }
-    Ok(Json(json!({"items": items, "next_cursor": null})))
+    Ok(Json(json!({"items": items, "next_cursor": next_cursor})))
 }
 
 /// Reads an org (the operator, or a key of that org).

@@ -2,6 +2,7 @@
 //! plugins registered, of the right world and accepting their config),
 //! read (secret not included), partial update, delete, list.
 
+use super::page::{page, PageQuery};
 use super::{orgs::require, ApiError, AppState, Body, Caller, Permission};
 use crate::ingest::new_id;
 use crate::model::{
@@ -9,7 +10,7 @@ use crate::model::{
     Trigger, Webhook,
 };
 use crate::plugin::World;
-use axum::extract::Path;
+use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
@@ -338,23 +339,19 @@ pub async fn list(
     state: AppState,
     caller: Caller,
     Path(org): Path<String>,
+    Query(q): Query<PageQuery>,
 ) -> Result<Json<Value>, ApiError> {
     caller.allow(&org, Permission::WebhooksRead)?;
     require(&state, &org).await?;
-    let ids: Vec<String> = redis::cmd("ZREVRANGE")
-        .arg(crate::store::keys::org_webhooks(&org))
-        .arg(0)
-        .arg(-1)
-        .query_async(&mut state.store.con())
-        .await
-        .map_err(crate::store::StoreError::from)?;
+    let (ids, next_cursor) =
+        page(&state.store, &crate::store::keys::org_webhooks(&org), &q).await?;
     let mut items = Vec::new();
     for id in ids {
         if let Some(w) = state.store.webhook(&id).await? {
             items.push(view(&w));
         }
     }
-    Ok(Json(json!({"items": items, "next_cursor": null})))
+    Ok(Json(json!({"items": items, "next_cursor": next_cursor})))
 }
 
 /// Reads the current secret (and any previous one still signing).
