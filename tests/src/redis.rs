@@ -25,23 +25,7 @@ impl TestRedis {
 
     fn start_in(dir: tempfile::TempDir) -> Self {
         let port = free_port();
-        let child = Command::new("redis-server")
-            .args([
-                "--port",
-                &port.to_string(),
-                "--bind",
-                "127.0.0.1",
-                "--save",
-                "",
-                "--appendonly",
-                "yes",
-            ])
-            .arg("--dir")
-            .arg(dir.path())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("redis-server must be installed (tests/run.sh installs it)");
+        let child = Self::spawn(port, dir.path());
         let redis = TestRedis { child, port, dir };
         redis.wait_ready();
         redis

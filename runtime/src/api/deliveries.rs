@@ -119,12 +119,7 @@ pub async fn read(
         _ => return Err(ApiError::not_found("delivery")),
     };
     let attempts = state.store.attempts(&id).await?;
-    let event: Option<String> = redis::cmd("HGET")
-        .arg(keys::event(&org, &d.event_id))
-        .arg("json")
-        .query_async(&mut state.store.con())
-        .await
-        .map_err(StoreError::from)?;
+    let event = state.store.event_json(&org, &d.event_id).await?;
     let payload = event
         .and_then(|j| serde_json::from_str::<crate::event::Event>(&j).ok())
         .and_then(|e| serde_json::from_slice::<Value>(&e.payload()).ok());

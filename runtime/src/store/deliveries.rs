@@ -103,26 +103,29 @@ impl Outcome {
 }
 
 impl Store {
-    /// A delivery and its event's stored JSON, in one round trip.
+    /// A delivery and its event's stored JSON.
     pub async fn load_for_attempt(
         &self,
         id: &str,
     ) -> Result<Option<(DeliveryRecord, Option<String>)>, StoreError> {
-        let key = keys::delivery(id);
-        let hash: HashMap<String, String> = redis::cmd("HGETALL")
-            .arg(&key)
-            .query_async(&mut self.con())
-            .await?;
-        if hash.is_empty() {
+        let Some(record) = self.delivery(id).await? else {
             return Ok(None);
-        }
-        let record = DeliveryRecord::from_hash(&key, hash)?;
-        let event: Option<String> = redis::cmd("HGET")
-            .arg(keys::event(&record.org, &record.event_id))
+        };
+        let event = self.event_json(&record.org, &record.event_id).await?;
+        Ok(Some((record, event)))
+    }
+
+    /// An event's stored JSON, if it is still kept.
+    pub async fn event_json(
+        &self,
+        org: &str,
+        event_id: &str,
+    ) -> Result<Option<String>, StoreError> {
+        Ok(redis::cmd("HGET")
+            .arg(keys::event(org, event_id))
             .arg("json")
             .query_async(&mut self.con())
-            .await?;
-        Ok(Some((record, event)))
+            .await?)
     }
 
     /// A delivery.

@@ -331,6 +331,14 @@ async fn bad_input_is_a_4xx_that_says_what_to_fix() {
     let (status, _) = h.call("PUT", "/v1/event-types/order.created", Some(json!({
         "description": "An order was placed", "example": {"order": {"status": "paid", "total": 10}}, "filterable": ["data.order.status"]}))).await;
     assert_eq!(status, 200);
+    let reader = key(&h, &org, &["logs:read"]).await;
+    let (status, catalogue) = h.call_as(&reader, "GET", "/v1/event-types", None).await;
+    assert_eq!(status, 200, "any key reads the catalogue");
+    assert_eq!(catalogue["items"][0]["type"], "order.created");
+    assert_eq!(
+        catalogue["items"][0]["filterable"],
+        json!(["data.order.status"])
+    );
     let (status, err) = h
         .call(
             "POST",
@@ -524,6 +532,15 @@ async fn keys_plugins_secrets_and_org_deletion() {
     let (redis, ca, h) = setup(&[]).await;
     let receiver = Receiver::ok(Some(ca.server.clone())).await;
     let org = h.org().await;
+
+    let (status, orgs) = h.call("GET", "/v1/orgs", None).await;
+    assert_eq!(status, 200);
+    assert!(
+        orgs["items"]
+            .as_array()
+            .is_some_and(|o| o.iter().any(|x| x["id"] == org.as_str())),
+        "{orgs}"
+    );
 
     // Keys: shown once, listed without secrets, cannot grant more than held, revocable.
     let admin = key(&h, &org, &["keys:write", "webhooks:read"]).await;
