@@ -17,6 +17,7 @@ pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
 /// A running `herald serve`.
 pub struct HeraldProcess {
     child: Child,
+    client: Client<HttpConnector, Full<Bytes>>,
     /// The API base URL.
     pub base: String,
     stderr_path: std::path::PathBuf,
@@ -88,7 +89,11 @@ impl HeraldProcess {
             cmd.env(k, v);
         }
         let child = cmd.spawn().expect("herald starts");
+        let client = Client::builder(TokioExecutor::new())
+            .pool_max_idle_per_host(64)
+            .build_http();
         let mut herald = HeraldProcess {
+            client,
             child,
             base: format!("http://127.0.0.1:{port}"),
             stderr_path,
@@ -161,8 +166,6 @@ impl HeraldProcess {
         path: &str,
         body: Option<Bytes>,
     ) -> Result<(u16, Value), String> {
-        let client: Client<HttpConnector, Full<Bytes>> =
-            Client::builder(TokioExecutor::new()).build_http();
         let request = http::Request::builder()
             .method(method)
             .uri(format!("{}{path}", self.base))
@@ -170,7 +173,11 @@ impl HeraldProcess {
             .header("content-type", "application/json")
             .body(Full::new(body.unwrap_or_default()))
             .map_err(|e| e.to_string())?;
-        let response = client.request(request).await.map_err(|e| e.to_string())?;
+        let response = self
+            .client
+            .request(request)
+            .await
+            .map_err(|e| e.to_string())?;
         let status = response.status().as_u16();
         let bytes = response
             .into_body()

@@ -46,20 +46,25 @@ pub fn plugin_wasm(crate_name: &str) -> PathBuf {
 ///
 /// Panics with the command to run when it has not been built.
 pub fn herald_bin() -> PathBuf {
-    // The test executable lives in target/<profile>/deps/.
+    // Test executables live in target/<profile>/deps/, binaries (the
+    // benchmark) in target/<profile>/: look beside the executable, then above.
     let exe = std::env::current_exe().unwrap_or_default();
-    let profile_dir = exe
-        .parent()
-        .and_then(Path::parent)
-        .map(Path::to_path_buf)
-        .unwrap_or_default();
-    let bin = profile_dir.join("herald");
+    let candidates: Vec<PathBuf> = exe
+        .ancestors()
+        .skip(1)
+        .take(2)
+        .map(|dir| dir.join("herald"))
+        .collect();
+    let found = candidates.iter().find(|bin| bin.is_file());
     assert!(
-        bin.is_file(),
+        found.is_some(),
         "{} is missing: run `cargo build --release -p herald` (tests/run.sh does)",
-        bin.display()
+        candidates
+            .last()
+            .map(|p| p.display().to_string())
+            .unwrap_or_default()
     );
-    bin
+    found.cloned().unwrap_or_default()
 }
 
 /// The example inputs of a plugin under `plugins/<name>/example/`.

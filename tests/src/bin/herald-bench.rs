@@ -1,0 +1,406 @@
+//! End-to-end benchmark of Herald. Run with (after `bash tests/run.sh --build-only`):
+//!
+//! ```text
+//! cargo run --release -p herald-e2e --bin herald-bench -- [scenario ...] [--events N]
+//! ```
+//!
+//! It starts its own `redis-server`, the real `herald` binary and a local
+//! HTTP receiver that answers at once (or as a scenario says) and records
+//! arrival times; creates the org and webhooks through the API; publishes
+//! events through the API; and prints the publish rate, delivery throughput
+//! (first to last arrival), ingest-to-delivery latency percentiles, Herald's
+//! peak RSS and CPU seconds, Redis's CPU seconds, and the rate a bare hyper
+//! client reaches against the same receiver (this machine's limit for it).
+//! Scenarios: `plain`, `plugins`, `fanout`, `failing`, `slow`, `latency`.
+//! Every load is bounded in count and time; everything runs on loopback.
+
+use bytes::Bytes;
+use herald_e2e::herald::{HeraldProcess, Options};
+use herald_e2e::redis::TestRedis;
+use http_body_util::{BodyExt, Full};
+use hyper::service::service_fn;
+use hyper_util::client::legacy::{connect::HttpConnector, Client};
+use hyper_util::rt::{TokioExecutor, TokioIo};
+use serde_json::json;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+fn now_us() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_micros() as u64)
+}
+
+/// What the receiver saw: arrival times and latencies (µs).
+#[derive(Default)]
+struct Seen {
+    arrivals: Vec<u64>,
+    latencies: Vec<u64>,
+}
+
+struct BenchReceiver {
+    port: u16,
+    seen: Arc<Mutex<Seen>>,
+    count: Arc<AtomicU64>,
+}
+
+/// A lean receiver: reads the body, notes arrival and latency (the event
+/// carries its publish time), answers `status(n)` after `delay`.
+async fn receiver(delay: Duration, fail_every: Option<u64>) -> BenchReceiver {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let seen = Arc::new(Mutex::new(Seen::default()));
+    let count = Arc::new(AtomicU64::new(0));
+    let (seen2, count2) = (seen.clone(), count.clone());
+    tokio::spawn(async move {
+        loop {
+            let Ok((tcp, _)) = listener.accept().await else {
+                continue;
+            };
+            let _ = tcp.set_nodelay(true);
+            let (seen, count) = (seen2.clone(), count2.clone());
+            tokio::spawn(async move {
+                let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
+                    let (seen, count) = (seen.clone(), count.clone());
+                    async move {
+                        let body = req
+                            .into_body()
+                            .collect()
+                            .await
+                            .map(|b| b.to_bytes())
+                            .unwrap_or_default();
+                        let n = count.fetch_add(1, Ordering::Relaxed);
+                        let failing = fail_every.is_some_and(|k| n % k == 0);
+                        if !failing {
+                            let sent = serde_json::from_slice::<serde_json::Value>(&body)
+                                .ok()
+                                .and_then(|v| v["data"]["t"].as_u64());
+                            let at = now_us();
+                            let mut seen = seen.lock().unwrap_or_else(|p| p.into_inner());
+                            seen.arrivals.push(at);
+                            if let Some(t) = sent {
+                                seen.latencies.push(at.saturating_sub(t));
+                            }
+                        }
+                        if !delay.is_zero() {
+                            tokio::time::sleep(delay).await;
+                        }
+                        let mut response =
+                            hyper::Response::new(Full::new(Bytes::from_static(b"ok")));
+                        if failing {
+                            *response.status_mut() = hyper::StatusCode::INTERNAL_SERVER_ERROR;
+                        }
+                        Ok::<_, std::convert::Infallible>(response)
+                    }
+                });
+                let _ = hyper::server::conn::http1::Builder::new()
+                    .serve_connection(TokioIo::new(tcp), service)
+                    .await;
+            });
+        }
+    });
+    BenchReceiver { port, seen, count }
+}
+
+/// utime + stime of a process, seconds.
+fn cpu_seconds(pid: u32) -> f64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map_or("", |(_, r)| r)
+        .split_whitespace()
+        .collect();
+    let ticks: f64 = fields
+        .get(11)
+        .and_then(|u| u.parse::<f64>().ok())
+        .unwrap_or(0.0)
+        + fields
+            .get(12)
+            .and_then(|s| s.parse::<f64>().ok())
+            .unwrap_or(0.0);
+    ticks / 100.0
+}
+
+/// A `Vm…:` figure of a process, MiB.
+fn vm_mib(pid: u32, field: &str) -> f64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<f64>().ok())
+        .map_or(0.0, |kb| kb / 1024.0)
+}
+
+fn percentile(sorted: &[u64], p: f64) -> f64 {
+    if sorted.is_empty() {
+        return f64::NAN;
+    }
+    let i = ((sorted.len() as f64 - 1.0) * p).round() as usize;
+    sorted[i] as f64 / 1000.0
+}
+
+/// The bare-hyper baseline: `n` POSTs with `concurrency` in flight.
+async fn bare_hyper(port: u16, n: usize, concurrency: usize) -> f64 {
+    let client: Client<HttpConnector, Full<Bytes>> = Client::builder(TokioExecutor::new())
+        .pool_max_idle_per_host(concurrency)
+        .build_http();
+    let body = Bytes::from(vec![b'x'; 200]);
+    let next = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..concurrency)
+        .map(|_| {
+            let (client, next, body) = (client.clone(), next.clone(), body.clone());
+            tokio::spawn(async move {
+                while next.fetch_add(1, Ordering::Relaxed) < n as u64 {
+                    let req = hyper::Request::post(format!("http://127.0.0.1:{port}/"))
+                        .body(Full::new(body.clone()));
+                    if let Ok(req) = req {
+                        if let Ok(res) = client.request(req).await {
+                            let _ = res.into_body().collect().await;
+                        }
+                    }
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        let _ = t.await;
+    }
+    n as f64 / started.elapsed().as_secs_f64()
+}
+
+/// Deliveries Herald counted as dead (from `/metrics`).
+async fn dead_count(h: &HeraldProcess) -> usize {
+    let (_, metrics) = h.call("GET", "/metrics", None).await;
+    metrics
+        .as_str()
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("herald_deliveries_total{outcome=\"dead\"} "))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .map_or(0, |v| v as usize)
+}
+
+struct Scenario {
+    name: &'static str,
+    events: usize,
+    webhooks: usize,
+    plugins: bool,
+    delay: Duration,
+    fail_every: Option<u64>,
+    /// Events per second offered; `None`: as fast as possible.
+    rate: Option<f64>,
+}
+
+async fn run(s: &Scenario) {
+    let redis = TestRedis::start();
+    let recv = receiver(s.delay, s.fail_every).await;
+    let h = HeraldProcess::start(Options {
+        redis_url: Some(redis.url()),
+        env: vec![
+            ("HERALD_ALLOW_HTTP".into(), "true".into()),
+            ("HERALD_ALLOW_PRIVATE_NETS".into(), "127.0.0.0/8".into()),
+            ("HERALD_LOG".into(), "warn".into()),
+            ("HERALD_WORKER_CONCURRENCY".into(), "1000".into()),
+        ],
+        role: None,
+    })
+    .await;
+    if s.plugins {
+        for (name, krate) in [
+            ("threshold", "threshold-filter"),
+            ("redact", "redact-transform"),
+        ] {
+            let wasm = std::fs::read(herald_e2e::plugin_wasm(krate)).expect("plugins built");
+            let (status, body) = h
+                .call_raw("PUT", &format!("/v1/plugins/{name}/1.0.0"), wasm)
+                .await;
+            assert_eq!(status, 201, "{body}");
+        }
+    }
+    let org = h.org().await;
+    for i in 0..s.webhooks {
+        let mut hook = json!({"name": format!("w{i}"), "url": format!("http://127.0.0.1:{}/hook", recv.port), "active": true,
+                              "triggers": [{"event": "order.created"}], "retry": {"schedule": ["1s", "5s"]}});
+        if s.plugins {
+            hook["plugins"] = json!({
+                "filters": [{"plugin": "threshold@1.0.0", "config": {"path": "data.total", "above": 10}}],
+                "transforms": [{"plugin": "redact@1.0.0", "config": {"paths": ["data.customer.email"]}}]});
+        }
+        h.webhook(&org, hook).await;
+    }
+    let expected = s.events * s.webhooks;
+    let (herald_cpu0, redis_cpu0) = (cpu_seconds(h.pid()), cpu_seconds(redis.pid()));
+    let h = Arc::new(h);
+    let publishers = 32;
+    let next = Arc::new(AtomicU64::new(0));
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..publishers)
+        .map(|_| {
+            let (h, org, next) = (h.clone(), org.clone(), next.clone());
+            let (events, rate) = (s.events as u64, s.rate);
+            tokio::spawn(async move {
+                loop {
+                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    if i >= events {
+                        return;
+                    }
+                    if let Some(rate) = rate {
+                        let due = started + Duration::from_secs_f64(i as f64 / rate);
+                        tokio::time::sleep_until(due.into()).await;
+                    }
+                    let data = json!({"t": now_us(), "total": 42, "customer": {"email": "a@b.c", "name": "Ada"},
+                                      "items": [{"sku": "A-1", "qty": 2}, {"sku": "B-7", "qty": 1}]});
+                    let (status, _) = h.call("POST", &format!("/v1/orgs/{org}/events"), Some(json!({"type": "order.created", "data": data}))).await;
+                    assert_eq!(status, 202);
+                }
+            })
+        })
+        .collect();
+    for t in tasks {
+        t.await.expect("publisher");
+    }
+    let publish_secs = started.elapsed().as_secs_f64();
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let mut peak_rss: f64 = 0.0;
+    // Done when every delivery arrived, or (failing receivers) arrived or went dead.
+    loop {
+        let arrived = recv
+            .seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .arrivals
+            .len();
+        let dead = if s.fail_every.is_some() {
+            dead_count(&h).await
+        } else {
+            0
+        };
+        if arrived + dead >= expected || Instant::now() >= deadline {
+            break;
+        }
+        peak_rss = peak_rss.max(vm_mib(h.pid(), "VmRSS:"));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let peak_rss = peak_rss.max(vm_mib(h.pid(), "VmHWM:"));
+    let (herald_cpu, redis_cpu) = (
+        cpu_seconds(h.pid()) - herald_cpu0,
+        cpu_seconds(redis.pid()) - redis_cpu0,
+    );
+    let mut seen = std::mem::take(&mut *recv.seen.lock().unwrap_or_else(|p| p.into_inner()));
+    seen.arrivals.sort_unstable();
+    seen.latencies.sort_unstable();
+    let delivered = seen.arrivals.len();
+    let span = match (seen.arrivals.first(), seen.arrivals.last()) {
+        (Some(a), Some(b)) if b > a => (b - a) as f64 / 1e6,
+        _ => f64::NAN,
+    };
+    let requests = recv.count.load(Ordering::Relaxed);
+    tokio::time::sleep(Duration::from_secs(2)).await;
+    let idle_rss = vm_mib(h.pid(), "VmRSS:");
+    let bare = bare_hyper(recv.port, 20_000.min(expected.max(1000)), 256).await;
+    let throughput = delivered as f64 / span;
+    println!("## {}", s.name);
+    println!("events {} × webhooks {} = {expected} deliveries; delivered {delivered} (receiver saw {requests} requests)", s.events, s.webhooks);
+    println!(
+        "publish rate accepted: {:.0} events/s ({} publishers{})",
+        s.events as f64 / publish_secs,
+        publishers,
+        s.rate
+            .map_or(String::new(), |r| format!(", offered {r:.0}/s"))
+    );
+    println!("delivery throughput (first to last arrival): {throughput:.0} deliveries/s");
+    println!(
+        "ingest-to-delivery latency ms: p50 {:.1} p95 {:.1} p99 {:.1} max {:.1}",
+        percentile(&seen.latencies, 0.5),
+        percentile(&seen.latencies, 0.95),
+        percentile(&seen.latencies, 0.99),
+        percentile(&seen.latencies, 1.0)
+    );
+    println!("herald: peak RSS {peak_rss:.0} MiB, idle RSS after {idle_rss:.0} MiB, CPU {herald_cpu:.1} s; redis CPU {redis_cpu:.1} s");
+    println!(
+        "bare hyper client → same receiver: {bare:.0} requests/s; herald / bare = {:.2}\n",
+        throughput / bare
+    );
+}
+
+#[tokio::main]
+async fn main() {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let events = args
+        .iter()
+        .position(|a| a == "--events")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(100_000usize);
+    let chosen: Vec<&str> = args
+        .iter()
+        .filter(|a| !a.starts_with("--") && a.parse::<usize>().is_err())
+        .map(String::as_str)
+        .collect();
+    let all = [
+        Scenario {
+            name: "plain",
+            events,
+            webhooks: 1,
+            plugins: false,
+            delay: Duration::ZERO,
+            fail_every: None,
+            rate: None,
+        },
+        Scenario {
+            name: "plugins",
+            events: events / 2,
+            webhooks: 1,
+            plugins: true,
+            delay: Duration::ZERO,
+            fail_every: None,
+            rate: None,
+        },
+        Scenario {
+            name: "fanout",
+            events: (events / 100).max(1),
+            webhooks: 100,
+            plugins: false,
+            delay: Duration::ZERO,
+            fail_every: None,
+            rate: None,
+        },
+        Scenario {
+            name: "failing",
+            events: events / 2,
+            webhooks: 1,
+            plugins: false,
+            delay: Duration::ZERO,
+            fail_every: Some(5),
+            rate: None,
+        },
+        Scenario {
+            name: "slow",
+            events: events / 5,
+            webhooks: 1,
+            plugins: false,
+            delay: Duration::from_millis(200),
+            fail_every: None,
+            rate: None,
+        },
+        Scenario {
+            name: "latency",
+            events: (events / 5).min(20_000),
+            webhooks: 1,
+            plugins: false,
+            delay: Duration::ZERO,
+            fail_every: None,
+            rate: Some(2000.0),
+        },
+    ];
+    for s in all
+        .iter()
+        .filter(|s| chosen.is_empty() || chosen.contains(&s.name))
+    {
+        run(s).await;
+    }
+}
