@@ -27,4 +27,15 @@ pub struct App {
     pub webhooks: WebhookCache,
     /// Metrics.
     pub metrics: Metrics,
+    /// Plugin chains allowed to run at once. Plugins are CPU-bound: more
+    /// chains than cores only adds live instances (memory) and thread
+    /// switches, never throughput.
+    pub plugin_runs: Arc<tokio::sync::Semaphore>,
+}
+
+impl App {
+    /// Plugin chains to run at once on this machine: twice its cores.
+    pub fn plugin_parallelism() -> usize {
+        std::thread::available_parallelism().map_or(2, |n| n.get() * 2)
+    }
 }

@@ -270,7 +270,14 @@ async fn run_plugins(
     let wit_event = event.to_plugin_event(&webhook.id);
     let host = app.host.clone();
     let timings: Vec<(Arc<str>, Duration)> = Vec::new();
+    let slot = app
+        .plugin_runs
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| "shutting down".to_string())?;
     let joined = tokio::task::spawn_blocking(move || {
+        let _slot = slot;
         let mut timings = timings;
         for (plugin, target) in &filter_plugins {
             let (result, report) = host.filter(plugin, target, &wit_event);

@@ -15,12 +15,13 @@ use redis::Script;
 use serde_json::value::RawValue;
 use std::sync::LazyLock;
 
-/// KEYS: event key, trigger index, queue. ARGV: event JSON, retention
+/// KEYS: event key, trigger index, queue, org. ARGV: event JSON, retention
 /// seconds, now ms, now RFC 3339, log bound, event id, event type, org,
-/// delivery id prefix. Returns {created (0/1), deliveries}.
+/// delivery id prefix. Returns {created (0/1, or -1: no such org), deliveries}.
 static PUBLISH: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
         r"
+if redis.call('EXISTS', KEYS[4]) == 0 then return {-1, 0} end
 local prev = redis.call('HGET', KEYS[1], 'deliveries')
 if prev then return {0, tonumber(prev)} end
 local hooks = redis.call('SMEMBERS', KEYS[2])
@@ -86,8 +87,14 @@ pub fn new_id(prefix: &str) -> String {
     format!("{prefix}_{}", id.to_string().to_lowercase())
 }
 
-/// Stores `event` for `org` and enqueues its deliveries.
-pub async fn publish(store: &Store, org: &str, event: NewEvent) -> Result<Published, StoreError> {
+/// Stores `event` for `org` and enqueues its deliveries, in one round trip;
+/// `None` if the org does not exist (checked in the same atomic step, so an
+/// org deleted meanwhile never receives the event).
+pub async fn publish(
+    store: &Store,
+    org: &str,
+    event: NewEvent,
+) -> Result<Option<Published>, StoreError> {
     let id = event.id.unwrap_or_else(|| new_id("evt"));
     let stored = Event {
         id: id.clone(),
@@ -103,6 +110,7 @@ pub async fn publish(store: &Store, org: &str, event: NewEvent) -> Result<Publis
         .key(keys::event(org, &id))
         .key(keys::trigger_index(org, &stored.event_type))
         .key(keys::QUEUE)
+        .key(keys::org(org))
         .arg(json)
         .arg(store.retention_secs())
         .arg(now_ms())
@@ -114,11 +122,11 @@ pub async fn publish(store: &Store, org: &str, event: NewEvent) -> Result<Publis
         .arg(prefix)
         .invoke_async(&mut store.con())
         .await?;
-    Ok(Published {
+    Ok((created >= 0).then_some(Published {
         id,
         deliveries,
         created: created == 1,
-    })
+    }))
 }
 
 /// Consumes the ingest stream until `shutdown`: each entry is published
@@ -198,20 +206,14 @@ pub async fn consume_stream(
                     tracing::warn!(entry = %entry.id, "dropping ingest stream entry: {why}");
                     true
                 }
-                Ok((org, event)) => match store.org(&org).await {
+                Ok((org, event)) => match publish(&store, &org, event).await {
+                    Ok(Some(_)) => true,
                     Ok(None) => {
                         tracing::warn!(entry = %entry.id, "dropping ingest stream entry: unknown org {org}");
                         true
                     }
-                    Ok(Some(_)) => match publish(&store, &org, event).await {
-                        Ok(_) => true,
-                        Err(e) => {
-                            tracing::warn!(entry = %entry.id, "publishing from the ingest stream failed: {e}");
-                            false
-                        }
-                    },
                     Err(e) => {
-                        tracing::warn!("ingest stream: {e}");
+                        tracing::warn!(entry = %entry.id, "publishing from the ingest stream failed: {e}");
                         false
                     }
                 },

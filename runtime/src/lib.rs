@@ -33,6 +33,7 @@ pub mod metrics;
 pub mod model;
 pub mod plugin;
 pub mod queue;
+pub mod recorder;
 pub mod retry;
 pub mod serve;
 pub mod sign;

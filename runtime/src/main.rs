@@ -3,6 +3,12 @@
 use clap::Parser;
 use std::process::ExitCode;
 
+/// mimalloc instead of glibc malloc: the allocator was about a fifth of
+/// Herald's CPU under delivery load with glibc (BENCHMARKS.md has the
+/// figures). Arena memory is committed as it is used (`.cargo/config.toml`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(

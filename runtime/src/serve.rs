@@ -122,6 +122,7 @@ pub async fn run(
         sender,
         host,
         metrics: Metrics::new(),
+        plugin_runs: Arc::new(tokio::sync::Semaphore::new(App::plugin_parallelism())),
     });
 
     let work_stop = CancellationToken::new();

@@ -9,10 +9,12 @@ use crate::app::App;
 use crate::attempt::{self, Filters};
 use crate::event::Event;
 use crate::queue::{self, Claimed, Queue};
+use crate::recorder::Recorder;
 use crate::retry;
-use crate::store::deliveries::Outcome;
+use crate::store::deliveries::{DeliveryRecord, Outcome};
 use crate::store::{now_ms, StoreError};
 use redis::aio::ConnectionManager;
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
@@ -44,6 +46,7 @@ pub async fn run(app: Arc<App>, reader: ConnectionManager, shutdown: Cancellatio
         }
     }
     tracing::info!(consumer = queue.consumer(), "delivery worker started");
+    let (recorder, writer) = Recorder::spawn(app.store.clone());
     let permits = Arc::new(Semaphore::new(app.settings.worker_concurrency));
     let tracker = TaskTracker::new();
     let reclaim_every = app.settings.visibility_timeout / 4;
@@ -75,8 +78,20 @@ pub async fn run(app: Arc<App>, reader: ConnectionManager, shutdown: Cancellatio
                 continue;
             }
         };
+        let loaded = match load(&app, &batch).await {
+            Ok(loaded) => loaded,
+            Err(e) => {
+                // The entries stay claimed; they are taken over after the visibility timeout.
+                tracing::warn!("loading {} deliveries failed: {e}", batch.len());
+                drop(first);
+                if sleep_or_stop(Duration::from_millis(500), &shutdown).await {
+                    break;
+                }
+                continue;
+            }
+        };
         let mut first = Some(first);
-        for claimed in batch {
+        for (claimed, work) in batch.into_iter().zip(loaded) {
             let permit = match first.take() {
                 Some(p) => p,
                 None => match permits.clone().acquire_owned().await {
@@ -84,13 +99,24 @@ pub async fn run(app: Arc<App>, reader: ConnectionManager, shutdown: Cancellatio
                     Err(_) => break,
                 },
             };
-            tracker.spawn(process(app.clone(), claimed, permit));
+            tracker.spawn(process(
+                app.clone(),
+                recorder.clone(),
+                claimed,
+                work,
+                permit,
+            ));
         }
     }
     tracker.close();
     let grace = app.settings.shutdown_grace;
     if tokio::time::timeout(grace, tracker.wait()).await.is_err() {
         tracing::warn!("{} deliveries still in flight after {grace:?}; they will be taken over by another worker", tracker.len());
+    }
+    // Outcomes already handed to the recorder are written before stopping.
+    drop(recorder);
+    if tokio::time::timeout(grace, writer).await.is_err() {
+        tracing::warn!("outcomes still unwritten after {grace:?}; their entries will be taken over by another worker");
     }
     tracing::info!("delivery worker stopped");
 }
@@ -117,23 +143,69 @@ pub async fn sleep_or_stop(d: Duration, shutdown: &CancellationToken) -> bool {
     }
 }
 
-async fn process(app: Arc<App>, claimed: Claimed, _permit: OwnedSemaphorePermit) {
-    if let Err(e) = handle(&app, &claimed).await {
+/// What a claimed entry needs, loaded for a whole batch at once.
+enum Work {
+    /// The delivery and its event (`None`: the event expired or is corrupt).
+    Attempt(Arc<DeliveryRecord>, Option<Arc<Event>>),
+    /// Nothing to do: the delivery is gone or already final; acknowledge.
+    Ack,
+    /// Loading failed for this entry alone (a corrupt record); it stays claimed.
+    Failed(StoreError),
+}
+
+/// Loads the deliveries of `batch` and their events (each event read and
+/// parsed once, however many deliveries of the batch share it).
+async fn load(app: &App, batch: &[Claimed]) -> Result<Vec<Work>, StoreError> {
+    let ids: Vec<&str> = batch.iter().map(|c| c.delivery_id.as_str()).collect();
+    let loaded = app.store.load_batch(&ids).await?;
+    let mut parsed: HashMap<*const u8, Option<Arc<Event>>> = HashMap::new();
+    Ok(loaded
+        .into_iter()
+        .map(|r| match r {
+            Err(e) => Work::Failed(e),
+            Ok(None) => Work::Ack,
+            Ok(Some((d, _))) if d.status.is_final() => Work::Ack,
+            Ok(Some((d, json))) => {
+                let event = json.and_then(|j| {
+                    parsed
+                        .entry(j.as_ptr())
+                        .or_insert_with(|| serde_json::from_str::<Event>(&j).ok().map(Arc::new))
+                        .clone()
+                });
+                Work::Attempt(Arc::new(d), event)
+            }
+        })
+        .collect())
+}
+
+async fn process(
+    app: Arc<App>,
+    recorder: Recorder,
+    claimed: Claimed,
+    work: Work,
+    _permit: OwnedSemaphorePermit,
+) {
+    let result = match work {
+        Work::Attempt(delivery, event) => handle(&app, &recorder, &claimed, delivery, event).await,
+        Work::Ack => recorder.ack(claimed.entry_id.clone()).await,
+        Work::Failed(e) => Err(e),
+    };
+    if let Err(e) = result {
         // The entry stays claimed; it is taken over after the visibility timeout.
         tracing::warn!(delivery = %claimed.delivery_id, "delivery step failed, will be retried: {e}");
     }
 }
 
-async fn handle(app: &App, claimed: &Claimed) -> Result<(), StoreError> {
+async fn handle(
+    app: &App,
+    recorder: &Recorder,
+    claimed: &Claimed,
+    delivery: Arc<DeliveryRecord>,
+    event: Option<Arc<Event>>,
+) -> Result<(), StoreError> {
     let store = &app.store;
-    let Some((delivery, event_json)) = store.load_for_attempt(&claimed.delivery_id).await? else {
-        return store.ack(&claimed.entry_id).await;
-    };
-    if delivery.status.is_final() {
-        return store.ack(&claimed.entry_id).await;
-    }
     let Some(webhook) = app.webhooks.get(&delivery.webhook_id).await? else {
-        return store.ack(&claimed.entry_id).await;
+        return recorder.ack(claimed.entry_id.clone()).await;
     };
     if !webhook.active {
         let outcome = store
@@ -142,9 +214,9 @@ async fn handle(app: &App, claimed: &Claimed) -> Result<(), StoreError> {
         tracing::debug!(delivery = %delivery.id, webhook = %webhook.id, "inactive webhook: {outcome}");
         return Ok(());
     }
-    let Some(event) = event_json.and_then(|j| serde_json::from_str::<Event>(&j).ok()) else {
+    let Some(event) = event else {
         tracing::warn!(delivery = %delivery.id, "the event is gone (expired or corrupt); dropping the delivery");
-        return store.ack(&claimed.entry_id).await;
+        return recorder.ack(claimed.entry_id.clone()).await;
     };
     let number = delivery.attempts + 1;
     let (record, result) =
@@ -182,18 +254,19 @@ async fn handle(app: &App, claimed: &Claimed) -> Result<(), StoreError> {
             }
         }
     };
-    store
-        .record_outcome(
-            &delivery,
-            &webhook.url,
-            record.as_ref(),
-            &outcome,
-            Some(&claimed.entry_id),
+    let created_ms = delivery.created_ms;
+    recorder
+        .record(
+            delivery,
+            webhook.url.clone(),
+            record,
+            outcome.clone(),
+            Some(claimed.entry_id.clone()),
         )
         .await?;
     let label = match &outcome {
         Outcome::Succeeded => {
-            let latency = (now_ms() - delivery.created_ms).max(0) as f64 / 1e3;
+            let latency = (now_ms() - created_ms).max(0) as f64 / 1e3;
             app.metrics.delivery_latency.observe(latency);
             "succeeded"
         }

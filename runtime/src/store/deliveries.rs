@@ -6,6 +6,7 @@
 use super::{keys, now_ms, rfc3339_ms, Store, StoreError};
 use crate::model::{Attempt, DeliveryStatus};
 use std::collections::HashMap;
+use std::sync::Arc;
 
 /// Stats buckets are kept this long (the API reports up to 7 days).
 const STATS_TTL_SECS: i64 = 8 * 24 * 3600;
@@ -115,6 +116,68 @@ impl Store {
         Ok(Some((record, event)))
     }
 
+    /// The deliveries `ids` and their events' JSON, in two round trips
+    /// whatever their number (each event fetched once, however many of the
+    /// deliveries share it). One result per id, in order: `Ok(None)` for a
+    /// delivery that no longer exists, an error for one that is corrupt.
+    pub async fn load_batch(
+        &self,
+        ids: &[&str],
+    ) -> Result<Vec<Result<Option<(DeliveryRecord, Option<Arc<str>>)>, StoreError>>, StoreError>
+    {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = redis::pipe();
+        let keys: Vec<String> = ids.iter().map(|id| keys::delivery(id)).collect();
+        for key in &keys {
+            pipe.cmd("HGETALL").arg(key);
+        }
+        let hashes: Vec<HashMap<String, String>> = pipe.query_async(&mut self.con()).await?;
+        let records: Vec<Result<Option<DeliveryRecord>, StoreError>> = keys
+            .iter()
+            .zip(hashes)
+            .map(|(key, h)| {
+                if h.is_empty() {
+                    Ok(None)
+                } else {
+                    DeliveryRecord::from_hash(key, h).map(Some)
+                }
+            })
+            .collect();
+        let mut events: HashMap<String, Option<Arc<str>>> = HashMap::new();
+        for r in records.iter().flatten().flatten() {
+            events
+                .entry(keys::event(&r.org, &r.event_id))
+                .or_insert(None);
+        }
+        let event_keys: Vec<String> = events.keys().cloned().collect();
+        if !event_keys.is_empty() {
+            let mut pipe = redis::pipe();
+            for key in &event_keys {
+                pipe.cmd("HGET").arg(key).arg("json");
+            }
+            let found: Vec<Option<String>> = pipe.query_async(&mut self.con()).await?;
+            for (key, json) in event_keys.into_iter().zip(found) {
+                events.insert(key, json.map(Arc::from));
+            }
+        }
+        Ok(records
+            .into_iter()
+            .map(|r| {
+                r.map(|o| {
+                    o.map(|d| {
+                        let json = events
+                            .get(&keys::event(&d.org, &d.event_id))
+                            .cloned()
+                            .flatten();
+                        (d, json)
+                    })
+                })
+            })
+            .collect())
+    }
+
     /// An event's stored JSON, if it is still kept.
     pub async fn event_json(
         &self,
@@ -163,83 +226,26 @@ impl Store {
         outcome: &Outcome,
         entry_id: Option<&str>,
     ) -> Result<(), StoreError> {
-        let now = now_ms();
-        let ttl = self.retention_secs();
-        let (dkey, akey) = (keys::delivery(&delivery.id), keys::attempts(&delivery.id));
-        let hour = now / 3_600_000;
-        let skey = keys::webhook_stats(&delivery.webhook_id, hour);
-        let mut pipe = redis::pipe();
-        pipe.atomic();
-        let status = outcome.status();
-        pipe.hset(&dkey, "status", status.as_str()).ignore();
-        pipe.hset(&dkey, "updated_at", rfc3339_ms(now)).ignore();
-        pipe.hset(&dkey, "url", url).ignore();
-        if let Some(a) = attempt {
-            pipe.rpush(&akey, serde_json::to_string(a).unwrap_or_default())
-                .ignore();
-            pipe.expire(&akey, ttl).ignore();
-            pipe.hset(&dkey, "attempts", a.number).ignore();
-            pipe.hset(
-                &dkey,
-                "last_status_code",
-                a.status_code.map(|c| c.to_string()).unwrap_or_default(),
-            )
-            .ignore();
-            let error = a
-                .error
-                .as_ref()
-                .map(|e| format!("{}: {}", e.class.as_str(), e.message))
-                .unwrap_or_default();
-            pipe.hset(&dkey, "last_error", error).ignore();
-            pipe.hincr(&skey, "attempts", 1).ignore();
-            match &a.error {
-                Some(e) => pipe
-                    .hincr(&skey, format!("err:{}", e.class.as_str()), 1)
-                    .ignore(),
-                None => pipe.hincr(&skey, "attempts_ok", 1).ignore(),
-            };
-            let last = keys::webhook_last(&delivery.webhook_id);
-            pipe.hset(&last, "at", &a.at).ignore();
-            pipe.hset(&last, "status", status.as_str()).ignore();
-            pipe.hset(
-                &last,
-                "status_code",
-                a.status_code.map(|c| c.to_string()).unwrap_or_default(),
-            )
-            .ignore();
+        let mut batch = OutcomeBatch::default();
+        batch.add(OutcomeWrite {
+            delivery_id: &delivery.id,
+            webhook_id: &delivery.webhook_id,
+            url,
+            attempt,
+            outcome,
+            entry_id,
+        });
+        self.write_outcomes(batch).await
+    }
+
+    /// Writes a batch of outcomes and acknowledgements in one transaction
+    /// (one round trip): every outcome of the batch is recorded, and every
+    /// entry acknowledged, or none is.
+    pub async fn write_outcomes(&self, batch: OutcomeBatch<'_>) -> Result<(), StoreError> {
+        if batch.is_empty() {
+            return Ok(());
         }
-        match outcome {
-            Outcome::Filtered { reason } => {
-                pipe.hset(&dkey, "last_error", reason).ignore();
-            }
-            Outcome::Retry { due_ms } => {
-                pipe.zadd(keys::RETRIES, &delivery.id, *due_ms).ignore();
-                pipe.hset(&dkey, "next_attempt_at", rfc3339_ms(*due_ms))
-                    .ignore();
-                pipe.hincr(&skey, "retries", 1).ignore();
-            }
-            Outcome::Dead => {
-                pipe.zadd(keys::webhook_dead(&delivery.webhook_id), &delivery.id, now)
-                    .ignore();
-            }
-            Outcome::Succeeded => {}
-        }
-        if !matches!(outcome, Outcome::Retry { .. }) {
-            pipe.hset(&dkey, "next_attempt_at", "").ignore();
-            pipe.hincr(&skey, status.as_str(), 1).ignore();
-        }
-        pipe.expire(&dkey, ttl).ignore();
-        pipe.expire(keys::webhook_last(&delivery.webhook_id), STATS_TTL_SECS)
-            .ignore();
-        pipe.expire(&skey, STATS_TTL_SECS).ignore();
-        if let Some(entry) = entry_id {
-            pipe.cmd("XACK")
-                .arg(keys::QUEUE)
-                .arg(keys::GROUP)
-                .arg(entry)
-                .ignore();
-            pipe.cmd("XDEL").arg(keys::QUEUE).arg(entry).ignore();
-        }
+        let pipe = batch.pipeline(self.retention_secs(), now_ms());
         pipe.query_async::<()>(&mut self.con()).await?;
         Ok(())
     }
@@ -261,5 +267,144 @@ impl Store {
             .query_async::<()>(&mut self.con())
             .await?;
         Ok(())
+    }
+}
+
+/// One outcome to write: what [`Store::record_outcome`] takes, borrowed.
+#[derive(Debug, Clone, Copy)]
+pub struct OutcomeWrite<'a> {
+    /// The delivery.
+    pub delivery_id: &'a str,
+    /// Its webhook.
+    pub webhook_id: &'a str,
+    /// The URL the attempt went to.
+    pub url: &'a str,
+    /// The attempt, if one was made (none when filtered).
+    pub attempt: Option<&'a Attempt>,
+    /// How it ended.
+    pub outcome: &'a Outcome,
+    /// The queue entry to acknowledge with it.
+    pub entry_id: Option<&'a str>,
+}
+
+/// Outcomes and acknowledgements gathered for one transaction. Per-webhook
+/// counters are summed and the webhook's "last attempt" written once per
+/// batch, and every entry is acknowledged by one `XACK` and one `XDEL`, so
+/// a batch of n deliveries costs about 4n + 2 commands instead of 20n.
+#[derive(Debug, Default)]
+pub struct OutcomeBatch<'a> {
+    outcomes: Vec<OutcomeWrite<'a>>,
+    acks: Vec<&'a str>,
+}
+
+impl<'a> OutcomeBatch<'a> {
+    /// Adds an outcome (and its entry's acknowledgement).
+    pub fn add(&mut self, write: OutcomeWrite<'a>) {
+        if let Some(entry) = write.entry_id {
+            self.acks.push(entry);
+        }
+        self.outcomes.push(write);
+    }
+
+    /// Adds an acknowledgement with no outcome (a duplicate of a finished
+    /// delivery, or one whose records expired).
+    pub fn ack(&mut self, entry_id: &'a str) {
+        self.acks.push(entry_id);
+    }
+
+    /// Whether there is nothing to write.
+    pub fn is_empty(&self) -> bool {
+        self.outcomes.is_empty() && self.acks.is_empty()
+    }
+
+    fn pipeline(&self, ttl: i64, now: i64) -> redis::Pipeline {
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        let updated_at = rfc3339_ms(now);
+        let hour = now / 3_600_000;
+        // webhook id -> (counter -> increment); webhook id -> last attempt.
+        let mut stats: HashMap<&str, HashMap<String, i64>> = HashMap::new();
+        let mut last: HashMap<&str, (&Attempt, DeliveryStatus)> = HashMap::new();
+        for w in &self.outcomes {
+            let dkey = keys::delivery(w.delivery_id);
+            let status = w.outcome.status();
+            let counters = stats.entry(w.webhook_id).or_default();
+            let mut fields: Vec<(&str, String)> = vec![
+                ("status", status.as_str().to_string()),
+                ("updated_at", updated_at.clone()),
+                ("url", w.url.to_string()),
+            ];
+            if let Some(a) = w.attempt {
+                let akey = keys::attempts(w.delivery_id);
+                pipe.rpush(&akey, serde_json::to_string(a).unwrap_or_default())
+                    .ignore();
+                pipe.expire(&akey, ttl).ignore();
+                let code = a.status_code.map(|c| c.to_string()).unwrap_or_default();
+                let error = a
+                    .error
+                    .as_ref()
+                    .map(|e| format!("{}: {}", e.class.as_str(), e.message))
+                    .unwrap_or_default();
+                fields.push(("attempts", a.number.to_string()));
+                fields.push(("last_status_code", code));
+                fields.push(("last_error", error));
+                *counters.entry("attempts".into()).or_default() += 1;
+                let counter = match &a.error {
+                    Some(e) => format!("err:{}", e.class.as_str()),
+                    None => "attempts_ok".into(),
+                };
+                *counters.entry(counter).or_default() += 1;
+                last.insert(w.webhook_id, (a, status));
+            }
+            match w.outcome {
+                Outcome::Filtered { reason } => fields.push(("last_error", reason.clone())),
+                Outcome::Retry { due_ms } => {
+                    pipe.zadd(keys::RETRIES, w.delivery_id, *due_ms).ignore();
+                    fields.push(("next_attempt_at", rfc3339_ms(*due_ms)));
+                    *counters.entry("retries".into()).or_default() += 1;
+                }
+                Outcome::Dead => {
+                    pipe.zadd(keys::webhook_dead(w.webhook_id), w.delivery_id, now)
+                        .ignore();
+                }
+                Outcome::Succeeded => {}
+            }
+            if !matches!(w.outcome, Outcome::Retry { .. }) {
+                fields.push(("next_attempt_at", String::new()));
+                *counters.entry(status.as_str().into()).or_default() += 1;
+            }
+            pipe.hset_multiple(&dkey, &fields).ignore();
+            pipe.expire(&dkey, ttl).ignore();
+        }
+        for (webhook_id, counters) in &stats {
+            let skey = keys::webhook_stats(webhook_id, hour);
+            for (field, n) in counters {
+                pipe.hincr(&skey, field, *n).ignore();
+            }
+            pipe.expire(&skey, STATS_TTL_SECS).ignore();
+        }
+        for (webhook_id, (a, status)) in &last {
+            let key = keys::webhook_last(webhook_id);
+            let code = a.status_code.map(|c| c.to_string()).unwrap_or_default();
+            pipe.hset_multiple(
+                &key,
+                &[
+                    ("at", a.at.as_str()),
+                    ("status", status.as_str()),
+                    ("status_code", code.as_str()),
+                ],
+            )
+            .ignore();
+            pipe.expire(&key, STATS_TTL_SECS).ignore();
+        }
+        if !self.acks.is_empty() {
+            pipe.cmd("XACK")
+                .arg(keys::QUEUE)
+                .arg(keys::GROUP)
+                .arg(&self.acks)
+                .ignore();
+            pipe.cmd("XDEL").arg(keys::QUEUE).arg(&self.acks).ignore();
+        }
+        pipe
     }
 }

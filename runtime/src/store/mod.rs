@@ -26,6 +26,12 @@ pub enum StoreError {
         /// What is wrong.
         message: String,
     },
+    /// A batched write that carried this operation failed.
+    #[error("{0}")]
+    Batch(std::sync::Arc<StoreError>),
+    /// The process is shutting down; the operation was not carried out.
+    #[error("shutting down")]
+    Stopped,
 }
 
 /// Handle to the store. Cheap to clone (a multiplexed, self-reconnecting connection).

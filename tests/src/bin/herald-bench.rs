@@ -11,7 +11,9 @@
 //! (first to last arrival), ingest-to-delivery latency percentiles, Herald's
 //! peak RSS and CPU seconds, Redis's CPU seconds, and the rate a bare hyper
 //! client reaches against the same receiver (this machine's limit for it).
-//! Scenarios: `plain`, `plugins`, `fanout`, `failing`, `slow`, `latency`.
+//! Scenarios: `plain`, `plugins`, `fanout`, `failing`, `slow`, `latency`,
+//! and `drain` (publish first with `--role api`, then measure a `--role
+//! worker` process delivering the backlog: delivery without publishing).
 //! Every load is bounded in count and time; everything runs on loopback.
 
 use bytes::Bytes;
@@ -193,22 +195,33 @@ struct Scenario {
     fail_every: Option<u64>,
     /// Events per second offered; `None`: as fast as possible.
     rate: Option<f64>,
+    /// Publish everything first (Herald with `--role api`), then start a
+    /// `--role worker` process and measure it draining the backlog: the
+    /// delivery path alone, without publishing competing for the cores.
+    backlog: bool,
+}
+
+/// Herald's settings for a run; the bench's own `MIMALLOC_*` variables
+/// are passed on (for allocator experiments).
+fn options(redis: &TestRedis, role: &str) -> Options {
+    let mut env: Vec<(String, String)> = vec![
+        ("HERALD_ALLOW_HTTP".into(), "true".into()),
+        ("HERALD_ALLOW_PRIVATE_NETS".into(), "127.0.0.0/8".into()),
+        ("HERALD_LOG".into(), "warn".into()),
+        ("HERALD_WORKER_CONCURRENCY".into(), "1000".into()),
+    ];
+    env.extend(std::env::vars().filter(|(k, _)| k.starts_with("MIMALLOC_")));
+    Options {
+        redis_url: Some(redis.url()),
+        env,
+        role: Some(role.into()),
+    }
 }
 
 async fn run(s: &Scenario) {
     let redis = TestRedis::start();
     let recv = receiver(s.delay, s.fail_every).await;
-    let h = HeraldProcess::start(Options {
-        redis_url: Some(redis.url()),
-        env: vec![
-            ("HERALD_ALLOW_HTTP".into(), "true".into()),
-            ("HERALD_ALLOW_PRIVATE_NETS".into(), "127.0.0.0/8".into()),
-            ("HERALD_LOG".into(), "warn".into()),
-            ("HERALD_WORKER_CONCURRENCY".into(), "1000".into()),
-        ],
-        role: None,
-    })
-    .await;
+    let h = HeraldProcess::start(options(&redis, if s.backlog { "api" } else { "all" })).await;
     if s.plugins {
         for (name, krate) in [
             ("threshold", "threshold-filter"),
@@ -264,6 +277,20 @@ async fn run(s: &Scenario) {
         t.await.expect("publisher");
     }
     let publish_secs = started.elapsed().as_secs_f64();
+    // In a backlog run the worker starts now; its CPU is Herald's delivery cost alone.
+    let worker = if s.backlog {
+        let redis_cpu0 = cpu_seconds(redis.pid());
+        Some((
+            HeraldProcess::start(options(&redis, "worker")).await,
+            redis_cpu0,
+        ))
+    } else {
+        None
+    };
+    let (pid, herald_cpu0, redis_cpu0) = match &worker {
+        Some((w, redis_cpu0)) => (w.pid(), 0.0, *redis_cpu0),
+        None => (h.pid(), herald_cpu0, redis_cpu0),
+    };
     let deadline = Instant::now() + Duration::from_secs(300);
     let mut peak_rss: f64 = 0.0;
     // Done when every delivery arrived, or (failing receivers) arrived or went dead.
@@ -282,12 +309,12 @@ async fn run(s: &Scenario) {
         if arrived + dead >= expected || Instant::now() >= deadline {
             break;
         }
-        peak_rss = peak_rss.max(vm_mib(h.pid(), "VmRSS:"));
+        peak_rss = peak_rss.max(vm_mib(pid, "VmRSS:"));
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let peak_rss = peak_rss.max(vm_mib(h.pid(), "VmHWM:"));
+    let peak_rss = peak_rss.max(vm_mib(pid, "VmHWM:"));
     let (herald_cpu, redis_cpu) = (
-        cpu_seconds(h.pid()) - herald_cpu0,
+        cpu_seconds(pid) - herald_cpu0,
         cpu_seconds(redis.pid()) - redis_cpu0,
     );
     let mut seen = std::mem::take(&mut *recv.seen.lock().unwrap_or_else(|p| p.into_inner()));
@@ -300,7 +327,8 @@ async fn run(s: &Scenario) {
     };
     let requests = recv.count.load(Ordering::Relaxed);
     tokio::time::sleep(Duration::from_secs(2)).await;
-    let idle_rss = vm_mib(h.pid(), "VmRSS:");
+    let idle_rss = vm_mib(pid, "VmRSS:");
+    let (idle_anon, idle_file) = (vm_mib(pid, "RssAnon:"), vm_mib(pid, "RssFile:"));
     let bare = bare_hyper(recv.port, 20_000.min(expected.max(1000)), 256).await;
     let throughput = delivered as f64 / span;
     println!("## {}", s.name);
@@ -320,7 +348,7 @@ async fn run(s: &Scenario) {
         percentile(&seen.latencies, 0.99),
         percentile(&seen.latencies, 1.0)
     );
-    println!("herald: peak RSS {peak_rss:.0} MiB, idle RSS after {idle_rss:.0} MiB, CPU {herald_cpu:.1} s; redis CPU {redis_cpu:.1} s");
+    println!("herald: peak RSS {peak_rss:.0} MiB, idle RSS after {idle_rss:.0} MiB (anonymous {idle_anon:.0}, file-backed {idle_file:.0}), CPU {herald_cpu:.1} s; redis CPU {redis_cpu:.1} s");
     println!(
         "bare hyper client → same receiver: {bare:.0} requests/s; herald / bare = {:.2}\n",
         throughput / bare
@@ -350,6 +378,7 @@ async fn main() {
             delay: Duration::ZERO,
             fail_every: None,
             rate: None,
+            backlog: false,
         },
         Scenario {
             name: "plugins",
@@ -359,6 +388,7 @@ async fn main() {
             delay: Duration::ZERO,
             fail_every: None,
             rate: None,
+            backlog: false,
         },
         Scenario {
             name: "fanout",
@@ -368,6 +398,7 @@ async fn main() {
             delay: Duration::ZERO,
             fail_every: None,
             rate: None,
+            backlog: false,
         },
         Scenario {
             name: "failing",
@@ -377,6 +408,7 @@ async fn main() {
             delay: Duration::ZERO,
             fail_every: Some(5),
             rate: None,
+            backlog: false,
         },
         Scenario {
             name: "slow",
@@ -386,6 +418,7 @@ async fn main() {
             delay: Duration::from_millis(200),
             fail_every: None,
             rate: None,
+            backlog: false,
         },
         Scenario {
             name: "latency",
@@ -395,6 +428,17 @@ async fn main() {
             delay: Duration::ZERO,
             fail_every: None,
             rate: Some(2000.0),
+            backlog: false,
+        },
+        Scenario {
+            name: "drain",
+            events,
+            webhooks: 1,
+            plugins: false,
+            delay: Duration::ZERO,
+            fail_every: None,
+            rate: None,
+            backlog: true,
         },
     ];
     for s in all
