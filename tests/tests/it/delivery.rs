@@ -569,3 +569,109 @@ async fn ingest_stream_metrics_and_graceful_shutdown() {
     assert_eq!(status, 200);
     assert_eq!(h.terminate(), Some(0), "SIGTERM exits 0:\n{}", h.log());
 }
+
+/// Outcomes are written in batches (one transaction for many deliveries,
+/// counters summed per webhook): a burst of mixed outcomes must still be
+/// recorded exactly, one attempt per request, and leave the queue empty.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_burst_of_mixed_outcomes_is_recorded_exactly() {
+    const EVENTS: usize = 300;
+    let (redis, ca) = (TestRedis::start(), TestCa::new());
+    let ok = Receiver::ok(Some(ca.server.clone())).await;
+    let failing = Receiver::start(Some(ca.server.clone()), answer(|_| 500)).await;
+    let h = Arc::new(herald(&redis, &ca, &[]).await);
+    let org = h.org().await;
+    let ok_hook = h
+        .webhook(
+            &org,
+            json!({"name": "ok", "url": ok.url(), "active": true, "triggers": [{"event": "x"}]}),
+        )
+        .await;
+    let bad_hook = h.webhook(&org, json!({"name": "bad", "url": failing.url(), "active": true, "triggers": [{"event": "x"}], "retry": {"schedule": ["100ms"]}})).await;
+    let publishers: Vec<_> = (0..10)
+        .map(|p| {
+            let (h, org) = (h.clone(), org.clone());
+            tokio::spawn(async move {
+                for i in (p..EVENTS).step_by(10) {
+                    h.publish(
+                        &org,
+                        json!({"id": format!("e{i}"), "type": "x", "data": {"i": i}}),
+                    )
+                    .await;
+                }
+            })
+        })
+        .collect();
+    for p in publishers {
+        p.await.expect("publisher");
+    }
+    ok.wait_for(EVENTS, WAIT).await;
+    failing.wait_for(2 * EVENTS, WAIT).await;
+
+    let stats = |id: Value| {
+        let (h, org) = (h.clone(), org.clone());
+        async move {
+            let path = format!("/v1/orgs/{org}/webhooks/{}/stats", id.as_str().expect("id"));
+            let (status, stats) = h.call("GET", &path, None).await;
+            assert_eq!(status, 200, "{stats}");
+            stats["24h"].clone()
+        }
+    };
+    // The last outcomes may still be in their transaction; wait for the counters.
+    let deadline = tokio::time::Instant::now() + WAIT;
+    let (good, bad) = loop {
+        let (good, bad) = (
+            stats(ok_hook["id"].clone()).await,
+            stats(bad_hook["id"].clone()).await,
+        );
+        if (good["succeeded"] == EVENTS && bad["dead"] == EVENTS)
+            || tokio::time::Instant::now() > deadline
+        {
+            break (good, bad);
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    assert_eq!(
+        (
+            &good["events"],
+            &good["succeeded"],
+            &good["attempts"],
+            &good["retries"]
+        ),
+        (&json!(EVENTS), &json!(EVENTS), &json!(EVENTS), &json!(0)),
+        "{good}"
+    );
+    assert_eq!(
+        (
+            &bad["dead"],
+            &bad["attempts"],
+            &bad["retries"],
+            &bad["errors"]["status"]
+        ),
+        (
+            &json!(EVENTS),
+            &json!(2 * EVENTS),
+            &json!(EVENTS),
+            &json!(2 * EVENTS)
+        ),
+        "{bad}"
+    );
+    assert_eq!(ok.received().len(), EVENTS, "no delivery sent twice");
+    assert_eq!(failing.received().len(), 2 * EVENTS);
+
+    // Every entry acknowledged and deleted; nothing left pending or waiting.
+    let mut con = redis::Client::open(redis.url())
+        .expect("url")
+        .get_multiplexed_async_connection()
+        .await
+        .expect("redis");
+    let (len, retries): (u64, u64) = redis::pipe()
+        .cmd("XLEN")
+        .arg("herald:q")
+        .cmd("ZCARD")
+        .arg("herald:retry")
+        .query_async(&mut con)
+        .await
+        .expect("queue depth");
+    assert_eq!((len, retries), (0, 0));
+}
