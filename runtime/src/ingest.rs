@@ -87,14 +87,15 @@ pub fn new_id(prefix: &str) -> String {
     format!("{prefix}_{}", id.to_string().to_lowercase())
 }
 
-/// Stores `event` for `org` and enqueues its deliveries, in one round trip;
-/// `None` if the org does not exist (checked in the same atomic step, so an
-/// org deleted meanwhile never receives the event).
-pub async fn publish(
+/// Events accepted by one [`publish_batch`] call, at most.
+pub const MAX_BATCH: usize = 1000;
+
+/// The script invocation that publishes `event` for `org`, and its id.
+fn invocation(
     store: &Store,
     org: &str,
     event: NewEvent,
-) -> Result<Option<Published>, StoreError> {
+) -> (redis::ScriptInvocation<'static>, String) {
     let id = event.id.unwrap_or_else(|| new_id("evt"));
     let stored = Event {
         id: id.clone(),
@@ -105,8 +106,8 @@ pub async fn publish(
         data: event.data,
     };
     let json = serde_json::to_string(&stored).unwrap_or_default();
-    let prefix = new_id("dlv");
-    let (created, deliveries): (i64, u64) = PUBLISH
+    let mut invocation = PUBLISH.prepare_invoke();
+    invocation
         .key(keys::event(org, &id))
         .key(keys::trigger_index(org, &stored.event_type))
         .key(keys::QUEUE)
@@ -119,14 +120,63 @@ pub async fn publish(
         .arg(&id)
         .arg(&stored.event_type)
         .arg(org)
-        .arg(prefix)
-        .invoke_async(&mut store.con())
-        .await?;
-    Ok((created >= 0).then_some(Published {
+        .arg(new_id("dlv"));
+    (invocation, id)
+}
+
+fn published(id: String, (created, deliveries): (i64, u64)) -> Option<Published> {
+    (created >= 0).then_some(Published {
         id,
         deliveries,
         created: created == 1,
-    }))
+    })
+}
+
+/// Stores `event` for `org` and enqueues its deliveries, in one round trip;
+/// `None` if the org does not exist (checked in the same atomic step, so an
+/// org deleted meanwhile never receives the event).
+pub async fn publish(
+    store: &Store,
+    org: &str,
+    event: NewEvent,
+) -> Result<Option<Published>, StoreError> {
+    let (invocation, id) = invocation(store, org, event);
+    let reply: (i64, u64) = invocation.invoke_async(&mut store.con()).await?;
+    Ok(published(id, reply))
+}
+
+/// Publishes `events` for `org` in one round trip (at most [`MAX_BATCH`]):
+/// each event is stored and fanned out atomically on its own, with the same
+/// idempotency as [`publish`]. `None` if the org does not exist. On an error
+/// some events may have been stored: retrying the batch is safe for events
+/// that carry their own id.
+pub async fn publish_batch(
+    store: &Store,
+    org: &str,
+    events: Vec<NewEvent>,
+) -> Result<Option<Vec<Published>>, StoreError> {
+    let (invocations, ids): (Vec<_>, Vec<_>) = events
+        .into_iter()
+        .map(|e| invocation(store, org, e))
+        .unzip();
+    let mut pipe = redis::pipe();
+    for i in &invocations {
+        pipe.invoke_script(i);
+    }
+    let mut con = store.con();
+    let replies: Vec<(i64, u64)> = match pipe.query_async(&mut con).await {
+        // The script cache is empty (Redis restarted): no event ran; load and resend.
+        Err(e) if e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) => {
+            PUBLISH.load_async(&mut con).await?;
+            pipe.query_async(&mut con).await?
+        }
+        other => other?,
+    };
+    Ok(ids
+        .into_iter()
+        .zip(replies)
+        .map(|(id, reply)| published(id, reply))
+        .collect())
 }
 
 /// Consumes the ingest stream until `shutdown`: each entry is published

@@ -29,6 +29,7 @@ pub mod embedded;
 pub mod event;
 pub mod filter;
 pub mod ingest;
+pub mod memory;
 pub mod metrics;
 pub mod model;
 pub mod plugin;

@@ -64,6 +64,7 @@ api_routes! {
     post "/v1/orgs/{org}/webhooks/{id}/replay" => deliveries::replay, "Re-queue failed or dead deliveries since a time", "webhooks:write", body Some("ReplayInput"), 200 Some("Replayed");
     get "/v1/orgs/{org}/webhooks/{id}/stats" => deliveries::stats, "Stats over 24 h and 7 d", "logs:read", body None, 200 Some("Stats");
     post "/v1/orgs/{org}/events" => events::publish, "Publish an event (idempotent by id)", "events:write", body Some("EventInput"), 202 Some("Published");
+    post "/v1/orgs/{org}/events/batch" => events::publish_batch, "Publish up to 1,000 events in one request (each atomic and idempotent by id)", "events:write", body Some("EventBatchInput"), 202 Some("PublishedBatch");
     get "/v1/orgs/{org}/deliveries/{id}" => deliveries::read, "A delivery with its payload and attempts", "logs:read", body None, 200 Some("Delivery");
     post "/v1/orgs/{org}/deliveries/{id}/retry" => deliveries::retry, "Attempt a delivery again now", "webhooks:write", body None, 200 Some("Delivery");
     put "/v1/plugins/{name}/{version}" => plugins::register, "Register a plugin (body: the .wasm)", "operator", body Some("wasm"), 201 Some("Plugin");
@@ -126,6 +127,8 @@ fn schemas() -> Value {
         "Stats": {"type": "object"},
         "EventInput": obj(json!({"id": s("string"), "type": s("string"), "data": {"type": "object"}, "environment": s("string")}), &["type", "data"]),
         "Published": obj(json!({"id": s("string"), "deliveries": s("integer")}), &["id", "deliveries"]),
+        "EventBatchInput": obj(json!({"events": {"type": "array", "minItems": 1, "maxItems": 1000, "items": reference("EventInput")}}), &["events"]),
+        "PublishedBatch": obj(json!({"events": {"type": "array", "items": reference("Published")}}), &["events"]),
         "Delivery": {"type": "object"},
         "Plugin": obj(json!({"name": s("string"), "version": s("string"), "world": s("string"), "sha256": s("string")}), &["name", "version", "world", "sha256"]),
     })

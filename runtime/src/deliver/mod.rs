@@ -111,7 +111,7 @@ impl Sender {
     pub fn new(policy: Arc<NetPolicy>, tls: Arc<rustls::ClientConfig>) -> Self {
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(60))
-            .pool_max_idle_per_host(1024)
+            .pool_max_idle_per_host(256)
             .build(Connector::new(policy, tls));
         Sender { client }
     }

@@ -1,0 +1,35 @@
+//! Handing memory back to the operating system once a load has passed.
+//!
+//! Herald's binary allocates with mimalloc (`main.rs`). mimalloc frees
+//! pages back to the OS lazily, from inside later allocator calls on the
+//! thread that owns them; a worker thread that goes idle after a load makes
+//! no such calls, so what the load used stayed resident. When a runtime
+//! thread parks (has nothing to run) and has not collected for a while, it
+//! collects its heap, returning its free pages. Collecting is rate-limited
+//! per thread, so a busy thread that parks thousands of times a second
+//! collects at most once per [`COLLECT_EVERY`].
+
+use std::cell::Cell;
+use std::time::{Duration, Instant};
+
+/// The least time between two collections on one thread.
+pub const COLLECT_EVERY: Duration = Duration::from_secs(1);
+
+thread_local! {
+    static LAST_COLLECT: Cell<Option<Instant>> = const { Cell::new(None) };
+}
+
+/// Called by the Tokio runtime when one of its threads parks.
+pub fn on_thread_park() {
+    LAST_COLLECT.with(|last| {
+        let now = Instant::now();
+        if last.get().is_some_and(|at| now - at < COLLECT_EVERY) {
+            return;
+        }
+        last.set(Some(now));
+        // SAFETY: mi_collect only walks and releases this thread's own free
+        // pages; it touches no live allocation. Without mimalloc as the
+        // global allocator it finds an empty heap and does nothing.
+        unsafe { libmimalloc_sys::mi_collect(true) };
+    });
+}
