@@ -1,13 +1,14 @@
 //! End-to-end benchmark of Herald. Run with (after `bash tests/run.sh --build-only`):
 //!
 //! ```text
-//! cargo run --release -p herald-e2e --bin herald-bench -- [scenario ...] [--events N]
+//! cargo run --release -p herald-e2e --bin herald-bench -- [scenario ...] [--events N] [--batch B]
 //! ```
 //!
 //! It starts its own `redis-server`, the real `herald` binary and a local
 //! HTTP receiver that answers at once (or as a scenario says) and records
 //! arrival times; creates the org and webhooks through the API; publishes
-//! events through the API; and prints the publish rate, delivery throughput
+//! events through the API (one per request, or `--batch B` per request to
+//! `/events/batch`); and prints the publish rate, delivery throughput
 //! (first to last arrival), ingest-to-delivery latency percentiles, Herald's
 //! peak RSS and CPU seconds, Redis's CPU seconds, and the rate a bare hyper
 //! client reaches against the same receiver (this machine's limit for it).
@@ -218,7 +219,7 @@ fn options(redis: &TestRedis, role: &str) -> Options {
     }
 }
 
-async fn run(s: &Scenario) {
+async fn run(s: &Scenario, batch: usize) {
     let redis = TestRedis::start();
     let recv = receiver(s.delay, s.fail_every).await;
     let h = HeraldProcess::start(options(&redis, if s.backlog { "api" } else { "all" })).await;
@@ -254,10 +255,10 @@ async fn run(s: &Scenario) {
     let tasks: Vec<_> = (0..publishers)
         .map(|_| {
             let (h, org, next) = (h.clone(), org.clone(), next.clone());
-            let (events, rate) = (s.events as u64, s.rate);
+            let (events, rate, batch) = (s.events as u64, s.rate, batch as u64);
             tokio::spawn(async move {
                 loop {
-                    let i = next.fetch_add(1, Ordering::Relaxed);
+                    let i = next.fetch_add(batch, Ordering::Relaxed);
                     if i >= events {
                         return;
                     }
@@ -265,10 +266,19 @@ async fn run(s: &Scenario) {
                         let due = started + Duration::from_secs_f64(i as f64 / rate);
                         tokio::time::sleep_until(due.into()).await;
                     }
-                    let data = json!({"t": now_us(), "total": 42, "customer": {"email": "a@b.c", "name": "Ada"},
-                                      "items": [{"sku": "A-1", "qty": 2}, {"sku": "B-7", "qty": 1}]});
-                    let (status, _) = h.call("POST", &format!("/v1/orgs/{org}/events"), Some(json!({"type": "order.created", "data": data}))).await;
-                    assert_eq!(status, 202);
+                    let event = || {
+                        let data = json!({"t": now_us(), "total": 42, "customer": {"email": "a@b.c", "name": "Ada"},
+                                          "items": [{"sku": "A-1", "qty": 2}, {"sku": "B-7", "qty": 1}]});
+                        json!({"type": "order.created", "data": data})
+                    };
+                    let (status, body) = if batch == 1 {
+                        h.call("POST", &format!("/v1/orgs/{org}/events"), Some(event())).await
+                    } else {
+                        let n = batch.min(events - i);
+                        let events: Vec<_> = (0..n).map(|_| event()).collect();
+                        h.call("POST", &format!("/v1/orgs/{org}/events/batch"), Some(json!({"events": events}))).await
+                    };
+                    assert_eq!(status, 202, "{body}");
                 }
             })
         })
@@ -334,9 +344,14 @@ async fn run(s: &Scenario) {
     println!("## {}", s.name);
     println!("events {} × webhooks {} = {expected} deliveries; delivered {delivered} (receiver saw {requests} requests)", s.events, s.webhooks);
     println!(
-        "publish rate accepted: {:.0} events/s ({} publishers{})",
+        "publish rate accepted: {:.0} events/s ({} publishers, {}{})",
         s.events as f64 / publish_secs,
         publishers,
+        if batch == 1 {
+            "one event per request".to_string()
+        } else {
+            format!("{batch} events per request")
+        },
         s.rate
             .map_or(String::new(), |r| format!(", offered {r:.0}/s"))
     );
@@ -364,6 +379,13 @@ async fn main() {
         .and_then(|i| args.get(i + 1))
         .and_then(|n| n.parse().ok())
         .unwrap_or(100_000usize);
+    let batch = args
+        .iter()
+        .position(|a| a == "--batch")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|n| n.parse().ok())
+        .unwrap_or(1usize)
+        .clamp(1, 1000);
     let chosen: Vec<&str> = args
         .iter()
         .filter(|a| !a.starts_with("--") && a.parse::<usize>().is_err())
@@ -445,6 +467,6 @@ async fn main() {
         .iter()
         .filter(|s| chosen.is_empty() || chosen.contains(&s.name))
     {
-        run(s).await;
+        run(s, batch).await;
     }
 }
