@@ -110,12 +110,18 @@ pub async fn run(app: Arc<App>, reader: ConnectionManager, shutdown: Cancellatio
     }
     tracker.close();
     let grace = app.settings.shutdown_grace;
-    if tokio::time::timeout(grace, tracker.wait()).await.is_err() {
+    let deadline = tokio::time::Instant::now() + grace;
+    if tokio::time::timeout_at(deadline, tracker.wait())
+        .await
+        .is_err()
+    {
         tracing::warn!("{} deliveries still in flight after {grace:?}; they will be taken over by another worker", tracker.len());
     }
     // Outcomes already handed to the recorder are written before stopping.
     drop(recorder);
-    if tokio::time::timeout(grace, writer).await.is_err() {
+    // Within the same grace period, but always a moment to write what finished last.
+    let deadline = deadline.max(tokio::time::Instant::now() + Duration::from_secs(1));
+    if tokio::time::timeout_at(deadline, writer).await.is_err() {
         tracing::warn!("outcomes still unwritten after {grace:?}; their entries will be taken over by another worker");
     }
     tracing::info!("delivery worker stopped");

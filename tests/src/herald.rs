@@ -248,6 +248,34 @@ impl HeraldProcess {
         answer
     }
 
+    /// Publishes events `e0` … `e{n-1}` of type `event_type` (data
+    /// `{"i": i}`) from `publishers` concurrent tasks; returns when all are accepted.
+    pub async fn publish_numbered(
+        self: &std::sync::Arc<Self>,
+        org: &str,
+        event_type: &str,
+        n: usize,
+        publishers: usize,
+    ) {
+        let tasks: Vec<_> = (0..publishers)
+            .map(|p| {
+                let (h, org, event_type) = (self.clone(), org.to_string(), event_type.to_string());
+                tokio::spawn(async move {
+                    for i in (p..n).step_by(publishers) {
+                        h.publish(
+                            &org,
+                            serde_json::json!({"id": format!("e{i}"), "type": event_type, "data": {"i": i}}),
+                        )
+                        .await;
+                    }
+                })
+            })
+            .collect();
+        for t in tasks {
+            t.await.expect("publisher");
+        }
+    }
+
     /// Polls a webhook's delivery log until `pred` holds on it.
     pub async fn wait_deliveries(
         &self,

@@ -36,23 +36,7 @@ async fn kill_9_mid_flight_loses_nothing() {
     )
     .await;
     let api = Arc::new(api);
-    let publishers: Vec<_> = (0..8)
-        .map(|p| {
-            let (api, org) = (api.clone(), org.clone());
-            tokio::spawn(async move {
-                for i in (p..EVENTS).step_by(8) {
-                    api.publish(
-                        &org,
-                        json!({"id": format!("e{i}"), "type": "x", "data": {"i": i}}),
-                    )
-                    .await;
-                }
-            })
-        })
-        .collect();
-    for p in publishers {
-        p.await.expect("publisher");
-    }
+    api.publish_numbered(&org, "x", EVENTS, 8).await;
 
     let worker_opts = Options::trusting(&redis.url(), &ca, &fast).role("worker");
     let mut worker = HeraldProcess::start(worker_opts.clone()).await;
