@@ -278,6 +278,8 @@ async fn run_plugins(
         .map_err(|_| "shutting down".to_string())?;
     let joined = tokio::task::spawn_blocking(move || {
         let _slot = slot;
+        // Runs when the chain ends, whichever way it returns.
+        let _collect = CollectOnDrop;
         let mut timings = timings;
         for (plugin, target) in &filter_plugins {
             let (result, report) = host.filter(plugin, target, &wit_event);
@@ -450,4 +452,13 @@ fn mask(headers: &HeaderMap, auth: &Auth) -> BTreeMap<String, String> {
             (name, value)
         })
         .collect()
+}
+
+/// Returns the blocking thread's free memory (rate-limited) when dropped.
+struct CollectOnDrop;
+
+impl Drop for CollectOnDrop {
+    fn drop(&mut self) {
+        crate::memory::collect_if_due();
+    }
 }

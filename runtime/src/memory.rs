@@ -7,7 +7,9 @@
 //! thread parks (has nothing to run) and has not collected for a while, it
 //! collects its heap, returning its free pages. Collecting is rate-limited
 //! per thread, so a busy thread that parks thousands of times a second
-//! collects at most once per [`COLLECT_EVERY`].
+//! collects at most once per [`COLLECT_EVERY`]. Threads of the blocking pool
+//! (plugin chains) collect the same way after a chain, and plugin loading
+//! (compiling: tens of MiB for a moment) collects when it is done.
 
 use std::cell::Cell;
 use std::time::{Duration, Instant};
@@ -21,15 +23,25 @@ thread_local! {
 
 /// Called by the Tokio runtime when one of its threads parks.
 pub fn on_thread_park() {
-    LAST_COLLECT.with(|last| {
-        let now = Instant::now();
-        if last.get().is_some_and(|at| now - at < COLLECT_EVERY) {
-            return;
-        }
-        last.set(Some(now));
-        // SAFETY: mi_collect only walks and releases this thread's own free
-        // pages; it touches no live allocation. Without mimalloc as the
-        // global allocator it finds an empty heap and does nothing.
-        unsafe { libmimalloc_sys::mi_collect(true) };
-    });
+    collect_if_due();
+}
+
+/// Returns this thread's free pages unless it did so less than
+/// [`COLLECT_EVERY`] ago (for threads of the blocking pool, after a plugin
+/// chain: they do not park through the runtime's hook).
+pub fn collect_if_due() {
+    let due = LAST_COLLECT.with(|last| last.get().is_none_or(|at| at.elapsed() >= COLLECT_EVERY));
+    if due {
+        collect_now();
+    }
+}
+
+/// Returns this thread's free pages now (after a rare, allocation-heavy
+/// step such as compiling a plugin).
+pub fn collect_now() {
+    LAST_COLLECT.with(|last| last.set(Some(Instant::now())));
+    // SAFETY: mi_collect only walks and releases this thread's own free
+    // pages; it touches no live allocation. Without mimalloc as the global
+    // allocator it finds an empty heap and does nothing.
+    unsafe { libmimalloc_sys::mi_collect(true) };
 }

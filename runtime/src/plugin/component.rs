@@ -124,6 +124,13 @@ impl PluginLoader {
 
     /// Loads a plugin from its `.wasm` bytes.
     pub fn load(&self, bytes: &[u8]) -> Result<Plugin, LoadError> {
+        let loaded = self.load_inner(bytes);
+        // Compiling allocates tens of MiB for a moment; hand it back now.
+        crate::memory::collect_now();
+        loaded
+    }
+
+    fn load_inner(&self, bytes: &[u8]) -> Result<Plugin, LoadError> {
         let started = Instant::now();
         check_header(bytes)?;
         let sha256 = hex::encode(Sha256::digest(bytes));

@@ -79,7 +79,11 @@ impl PluginEngine {
         config.wasm_component_model(true);
         config.epoch_interruption(true);
         config.consume_fuel(options.fuel);
-        config.parallel_compilation(true);
+        // Compile on the calling thread: parallel compilation ran Cranelift on
+        // rayon's threads, which never allocate again once idle, so what a
+        // compile used stayed resident for good (about 18 MiB for two plugins;
+        // see `crate::memory`). Uploads are rare; the loader frees after itself.
+        config.parallel_compilation(false);
         if options.pooling {
             let n = options.max_instances.max(1);
             let mut pool = PoolingAllocationConfig::default();

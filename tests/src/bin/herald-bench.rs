@@ -1,7 +1,7 @@
 //! End-to-end benchmark of Herald. Run with (after `bash tests/run.sh --build-only`):
 //!
 //! ```text
-//! cargo run --release -p herald-e2e --bin herald-bench -- [scenario ...] [--events N] [--batch B]
+//! cargo run --release -p herald-e2e --bin herald-bench -- [scenario ...] [--events N] [--batch B] [--idle-wait S]
 //! ```
 //!
 //! It starts its own `redis-server`, the real `herald` binary and a local
@@ -219,7 +219,7 @@ fn options(redis: &TestRedis, role: &str) -> Options {
     }
 }
 
-async fn run(s: &Scenario, batch: usize) {
+async fn run(s: &Scenario, batch: usize, idle_wait: Duration) {
     let redis = TestRedis::start();
     let recv = receiver(s.delay, s.fail_every).await;
     let h = HeraldProcess::start(options(&redis, if s.backlog { "api" } else { "all" })).await;
@@ -336,7 +336,7 @@ async fn run(s: &Scenario, batch: usize) {
         _ => f64::NAN,
     };
     let requests = recv.count.load(Ordering::Relaxed);
-    tokio::time::sleep(Duration::from_secs(2)).await;
+    tokio::time::sleep(idle_wait).await;
     let idle_rss = vm_mib(pid, "VmRSS:");
     let (idle_anon, idle_file) = (vm_mib(pid, "RssAnon:"), vm_mib(pid, "RssFile:"));
     let bare = bare_hyper(recv.port, 20_000.min(expected.max(1000)), 256).await;
@@ -363,7 +363,7 @@ async fn run(s: &Scenario, batch: usize) {
         percentile(&seen.latencies, 0.99),
         percentile(&seen.latencies, 1.0)
     );
-    println!("herald: peak RSS {peak_rss:.0} MiB, idle RSS after {idle_rss:.0} MiB (anonymous {idle_anon:.0}, file-backed {idle_file:.0}), CPU {herald_cpu:.1} s; redis CPU {redis_cpu:.1} s");
+    println!("herald: peak RSS {peak_rss:.0} MiB, idle RSS {}s after {idle_rss:.0} MiB (anonymous {idle_anon:.0}, file-backed {idle_file:.0}), CPU {herald_cpu:.1} s; redis CPU {redis_cpu:.1} s", idle_wait.as_secs());
     println!(
         "bare hyper client → same receiver: {bare:.0} requests/s; herald / bare = {:.2}\n",
         throughput / bare
@@ -386,6 +386,13 @@ async fn main() {
         .and_then(|n| n.parse().ok())
         .unwrap_or(1usize)
         .clamp(1, 1000);
+    let idle_wait = Duration::from_secs(
+        args.iter()
+            .position(|a| a == "--idle-wait")
+            .and_then(|i| args.get(i + 1))
+            .and_then(|n| n.parse().ok())
+            .unwrap_or(2u64),
+    );
     let chosen: Vec<&str> = args
         .iter()
         .filter(|a| !a.starts_with("--") && a.parse::<usize>().is_err())
@@ -467,6 +474,6 @@ async fn main() {
         .iter()
         .filter(|s| chosen.is_empty() || chosen.contains(&s.name))
     {
-        run(s, batch).await;
+        run(s, batch, idle_wait).await;
     }
 }
