@@ -175,6 +175,52 @@ async fn bare_hyper(port: u16, n: usize, concurrency: usize) -> f64 {
     n as f64 / started.elapsed().as_secs_f64()
 }
 
+/// Where Redis spent its time in the run: `INFO commandstats`, the
+/// commands with the most total time first (calls, µs in all, µs per call).
+async fn redis_command_stats(url: &str) -> String {
+    let info: redis::RedisResult<String> = async {
+        let mut con = redis::Client::open(url)?
+            .get_multiplexed_async_connection()
+            .await?;
+        redis::cmd("INFO")
+            .arg("commandstats")
+            .query_async(&mut con)
+            .await
+    }
+    .await;
+    let Ok(info) = info else {
+        return "redis commandstats unavailable".into();
+    };
+    // Lines like `cmdstat_hset:calls=3,usec=12,usec_per_call=4.00,...`.
+    let mut rows: Vec<(String, u64, u64, f64)> = info
+        .lines()
+        .filter_map(|l| {
+            let (name, rest) = l.strip_prefix("cmdstat_")?.split_once(':')?;
+            let field = |k: &str| {
+                rest.split(',')
+                    .find_map(|kv| kv.strip_prefix(k)?.strip_prefix('='))
+            };
+            Some((
+                name.to_string(),
+                field("calls")?.parse().ok()?,
+                field("usec")?.parse().ok()?,
+                field("usec_per_call")?.parse().ok()?,
+            ))
+        })
+        .collect();
+    rows.sort_by_key(|r| std::cmp::Reverse(r.2));
+    rows.iter()
+        .take(10)
+        .map(|(name, calls, usec, per)| {
+            format!(
+                "{name} {calls} calls {:.2} s ({per:.1} µs/call)",
+                *usec as f64 / 1e6
+            )
+        })
+        .collect::<Vec<_>>()
+        .join("; ")
+}
+
 /// Deliveries Herald counted as dead (from `/metrics`).
 async fn dead_count(h: &HeraldProcess) -> usize {
     let (_, metrics) = h.call("GET", "/metrics", None).await;
@@ -344,6 +390,7 @@ async fn run(s: &Scenario, batch: usize, idle_wait: Duration) {
     let in_flight = if s.delay.is_zero() { 256 } else { 1000 };
     let bare = bare_hyper(recv.port, 20_000.min(expected.max(1000)), in_flight).await;
     let throughput = delivered as f64 / span;
+    let redis_stats = redis_command_stats(&redis.url()).await;
     println!("## {}", s.name);
     println!("events {} × webhooks {} = {expected} deliveries; delivered {delivered} (receiver saw {requests} requests)", s.events, s.webhooks);
     println!(
@@ -367,6 +414,7 @@ async fn run(s: &Scenario, batch: usize, idle_wait: Duration) {
         percentile(&seen.latencies, 1.0)
     );
     println!("herald: peak RSS {peak_rss:.0} MiB, idle RSS {}s after {idle_rss:.0} MiB (anonymous {idle_anon:.0}, file-backed {idle_file:.0}), CPU {herald_cpu:.1} s; redis CPU {redis_cpu:.1} s", idle_wait.as_secs());
+    println!("redis time by command (whole run): {redis_stats}");
     println!(
         "bare hyper client → same receiver: {bare:.0} requests/s; herald / bare = {:.2}\n",
         throughput / bare
