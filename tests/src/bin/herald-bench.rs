@@ -250,6 +250,22 @@ struct Scenario {
 
 /// Herald's settings for a run; the bench's own `MIMALLOC_*` variables
 /// are passed on (for allocator experiments).
+impl Scenario {
+    /// `events` to one webhook without plugins, answered at once, as fast as possible.
+    fn new(name: &'static str, events: usize) -> Self {
+        Scenario {
+            name,
+            events,
+            webhooks: 1,
+            plugins: false,
+            delay: Duration::ZERO,
+            fail_every: None,
+            rate: None,
+            backlog: false,
+        }
+    }
+}
+
 fn options(redis: &TestRedis, role: &str) -> Options {
     let mut env: Vec<(String, String)> = vec![
         ("HERALD_ALLOW_HTTP".into(), "true".into()),
@@ -450,75 +466,30 @@ async fn main() {
         .map(String::as_str)
         .collect();
     let all = [
+        Scenario::new("plain", events),
         Scenario {
-            name: "plain",
-            events,
-            webhooks: 1,
-            plugins: false,
-            delay: Duration::ZERO,
-            fail_every: None,
-            rate: None,
-            backlog: false,
-        },
-        Scenario {
-            name: "plugins",
-            events: events / 2,
-            webhooks: 1,
             plugins: true,
-            delay: Duration::ZERO,
-            fail_every: None,
-            rate: None,
-            backlog: false,
+            ..Scenario::new("plugins", events / 2)
         },
         Scenario {
-            name: "fanout",
-            events: (events / 100).max(1),
             webhooks: 100,
-            plugins: false,
-            delay: Duration::ZERO,
-            fail_every: None,
-            rate: None,
-            backlog: false,
+            ..Scenario::new("fanout", (events / 100).max(1))
         },
         Scenario {
-            name: "failing",
-            events: events / 2,
-            webhooks: 1,
-            plugins: false,
-            delay: Duration::ZERO,
             fail_every: Some(5),
-            rate: None,
-            backlog: false,
+            ..Scenario::new("failing", events / 2)
         },
         Scenario {
-            name: "slow",
-            events: events / 5,
-            webhooks: 1,
-            plugins: false,
             delay: Duration::from_millis(200),
-            fail_every: None,
-            rate: None,
-            backlog: false,
+            ..Scenario::new("slow", events / 5)
         },
         Scenario {
-            name: "latency",
-            events: (events / 5).min(20_000),
-            webhooks: 1,
-            plugins: false,
-            delay: Duration::ZERO,
-            fail_every: None,
             rate: Some(2000.0),
-            backlog: false,
+            ..Scenario::new("latency", (events / 5).min(20_000))
         },
         Scenario {
-            name: "drain",
-            events,
-            webhooks: 1,
-            plugins: false,
-            delay: Duration::ZERO,
-            fail_every: None,
-            rate: None,
             backlog: true,
+            ..Scenario::new("drain", events)
         },
     ];
     for s in all
