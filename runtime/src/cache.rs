@@ -1,11 +1,18 @@
-//! In-memory caches on the delivery path: webhook configs (short TTL,
-//! evicted at once on changes made through this process) and loaded
+//! In-memory caches on the delivery path: webhook configs and loaded
 //! plugins (`name@version` is immutable, so they never go stale).
+//!
+//! Every change to a webhook is announced on the Redis channel
+//! [`keys::CHANGES`] in the same transaction that makes it; each process
+//! follows the channel ([`follow_changes`]) and drops its cached copy (and
+//! the plugin instances kept for that webhook) at once. Messages missed
+//! while the feed was down are covered by clearing the cache whenever it
+//! (re)subscribes, and by a TTL as a last resort.
 
 use crate::model::Webhook;
 use crate::plugin::{LoadError, Plugin, PluginLoader};
 use crate::store::{keys, Store, StoreError};
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -17,6 +24,8 @@ pub struct WebhookCache {
     store: Store,
     ttl: Duration,
     entries: Mutex<HashMap<String, Entry>>,
+    /// Bumped by every invalidation: a read that raced with one is not cached.
+    generation: AtomicU64,
 }
 
 impl WebhookCache {
@@ -26,6 +35,7 @@ impl WebhookCache {
             store,
             ttl,
             entries: Mutex::new(HashMap::new()),
+            generation: AtomicU64::new(0),
         }
     }
 
@@ -40,18 +50,31 @@ impl WebhookCache {
                 return Ok(hook.clone());
             }
         }
+        let generation = self.generation.load(Ordering::Acquire);
         let hook = self.store.webhook(id).await?.map(Arc::new);
         let mut entries = self.lock();
-        if entries.len() > 100_000 {
-            entries.clear();
+        // A change announced while we read may be newer than what we read.
+        if self.generation.load(Ordering::Acquire) == generation {
+            if entries.len() > 100_000 {
+                entries.clear();
+            }
+            entries.insert(id.to_string(), (Instant::now(), hook.clone()));
         }
-        entries.insert(id.to_string(), (Instant::now(), hook.clone()));
         Ok(hook)
     }
 
     /// Forgets a webhook (it changed or was deleted).
     pub fn invalidate(&self, id: &str) {
-        self.lock().remove(id);
+        let mut entries = self.lock();
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        entries.remove(id);
+    }
+
+    /// Forgets every webhook (changes may have been missed).
+    pub fn clear(&self) {
+        let mut entries = self.lock();
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        entries.clear();
     }
 }
 
@@ -143,4 +166,46 @@ impl PluginCache {
         self.insert(reference, plugin.clone());
         Ok(plugin)
     }
+}
+
+/// Follows [`keys::CHANGES`] until `shutdown`: each announced webhook is
+/// dropped from `app`'s cache and its kept plugin instances evicted. On
+/// every (re)subscription the whole cache is cleared, since changes made
+/// while unsubscribed were missed; a lost connection is retried each second.
+pub async fn follow_changes(
+    app: Arc<crate::app::App>,
+    redis_url: String,
+    shutdown: tokio_util::sync::CancellationToken,
+) {
+    use futures_util::StreamExt;
+    loop {
+        match subscribe(&redis_url).await {
+            Ok(mut pubsub) => {
+                app.webhooks.clear();
+                let mut messages = pubsub.on_message();
+                loop {
+                    let message = tokio::select! {
+                        _ = shutdown.cancelled() => return,
+                        m = messages.next() => m,
+                    };
+                    let Some(message) = message else { break };
+                    if let Ok(id) = message.get_payload::<String>() {
+                        app.webhooks.invalidate(&id);
+                        app.host.evict_webhook(&id);
+                    }
+                }
+                tracing::warn!("lost the webhook change feed; resubscribing");
+            }
+            Err(e) => tracing::warn!("cannot follow webhook changes yet: {e}"),
+        }
+        if crate::worker::sleep_or_stop(Duration::from_secs(1), &shutdown).await {
+            return;
+        }
+    }
+}
+
+async fn subscribe(redis_url: &str) -> redis::RedisResult<redis::aio::PubSub> {
+    let mut pubsub = redis::Client::open(redis_url)?.get_async_pubsub().await?;
+    pubsub.subscribe(keys::CHANGES).await?;
+    Ok(pubsub)
 }

@@ -116,7 +116,9 @@ pub async fn run(
     let app = Arc::new(App {
         settings: settings.clone(),
         plugins: PluginCache::new(store.clone(), loader),
-        webhooks: WebhookCache::new(store.clone(), Duration::from_secs(1)),
+        // Changes arrive on the change feed at once; the TTL only bounds how
+        // long a change missed by the feed (never seen so far) could linger.
+        webhooks: WebhookCache::new(store.clone(), Duration::from_secs(30)),
         store,
         policy,
         sender,
@@ -126,7 +128,11 @@ pub async fn run(
     });
 
     let work_stop = CancellationToken::new();
-    let mut tasks = Vec::new();
+    let mut tasks = vec![tokio::spawn(crate::cache::follow_changes(
+        app.clone(),
+        url.clone(),
+        work_stop.clone(),
+    ))];
     if role != Role::Api {
         let reader = connect(Duration::from_secs(10)).await?;
         tasks.push(tokio::spawn(crate::worker::run(

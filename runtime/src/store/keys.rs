@@ -16,6 +16,9 @@ pub const INGEST: &str = "herald:ingest";
 pub const INGEST_GROUP: &str = "herald-ingest";
 /// All orgs: sorted set by creation time.
 pub const ORGS: &str = "herald:orgs";
+/// Pub/sub channel: the id of every webhook created, changed or deleted
+/// (each Herald process drops its cached copy).
+pub const CHANGES: &str = "herald:changes";
 /// Registered plugins: hash `name@version` → JSON metadata.
 pub const PLUGINS: &str = "herald:plugins";
 

@@ -116,6 +116,7 @@ impl Store {
                     .ignore();
             }
         }
+        pipe.publish(keys::CHANGES, &webhook.id).ignore();
         pipe.query_async::<()>(&mut self.con()).await?;
         if webhook.active && !previous.is_some_and(|p| p.active) {
             let _: i64 = UNPARK
@@ -142,6 +143,7 @@ impl Store {
             pipe.srem(keys::plugin_users(r), &webhook.id).ignore();
         }
         pipe.del(keys::webhook_parked(&webhook.id)).ignore();
+        pipe.publish(keys::CHANGES, &webhook.id).ignore();
         pipe.query_async::<()>(&mut self.con()).await?;
         Ok(())
     }
