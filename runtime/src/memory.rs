@@ -21,14 +21,10 @@ thread_local! {
     static LAST_COLLECT: Cell<Option<Instant>> = const { Cell::new(None) };
 }
 
-/// Called by the Tokio runtime when one of its threads parks.
-pub fn on_thread_park() {
-    collect_if_due();
-}
-
 /// Returns this thread's free pages unless it did so less than
-/// [`COLLECT_EVERY`] ago (for threads of the blocking pool, after a plugin
-/// chain: they do not park through the runtime's hook).
+/// [`COLLECT_EVERY`] ago. The Tokio runtime calls it when one of its
+/// threads parks; threads of the blocking pool, which do not park through
+/// that hook, call it after a plugin chain.
 pub fn collect_if_due() {
     let due = LAST_COLLECT.with(|last| last.get().is_none_or(|at| at.elapsed() >= COLLECT_EVERY));
     if due {

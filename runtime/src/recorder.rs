@@ -29,7 +29,7 @@ enum Pending {
         url: String,
         attempt: Option<Box<Attempt>>,
         outcome: Outcome,
-        entry_id: Option<String>,
+        entry_id: String,
         done: oneshot::Sender<Result<(), Arc<StoreError>>>,
     },
     Ack {
@@ -61,7 +61,7 @@ impl Recorder {
         url: String,
         attempt: Option<Attempt>,
         outcome: Outcome,
-        entry_id: Option<String>,
+        entry_id: String,
     ) -> Result<(), StoreError> {
         let (done, wait) = oneshot::channel();
         self.submit(
@@ -118,7 +118,7 @@ async fn write_loop(store: Store, mut rx: mpsc::UnboundedReceiver<Pending>) {
                     url,
                     attempt: attempt.as_deref(),
                     outcome,
-                    entry_id: entry_id.as_deref(),
+                    entry_id,
                 }),
                 Pending::Ack { entry_id, .. } => batch.ack(entry_id),
             }

@@ -67,22 +67,16 @@ pub async fn run(app: Arc<App>, reader: ConnectionManager, shutdown: Cancellatio
                 r = queue.read(room, Duration::from_secs(1)) => r,
             }
         };
-        let batch = match batch {
-            Ok(batch) => batch,
-            Err(e) => {
-                tracing::warn!("reading the queue failed: {e}");
-                drop(first);
-                if sleep_or_stop(Duration::from_millis(500), &shutdown).await {
-                    break;
-                }
-                continue;
-            }
+        // A batch claimed but not loaded stays claimed: its entries are taken
+        // over after the visibility timeout.
+        let claimed = match batch {
+            Ok(batch) => load(&app, &batch).await.map(|work| (batch, work)),
+            Err(e) => Err(e),
         };
-        let loaded = match load(&app, &batch).await {
-            Ok(loaded) => loaded,
+        let (batch, loaded) = match claimed {
+            Ok(claimed) => claimed,
             Err(e) => {
-                // The entries stay claimed; they are taken over after the visibility timeout.
-                tracing::warn!("loading {} deliveries failed: {e}", batch.len());
+                tracing::warn!("claiming a batch from the queue failed: {e}");
                 drop(first);
                 if sleep_or_stop(Duration::from_millis(500), &shutdown).await {
                     break;
@@ -267,7 +261,7 @@ async fn handle(
             webhook.url.clone(),
             record,
             outcome.clone(),
-            Some(claimed.entry_id.clone()),
+            claimed.entry_id.clone(),
         )
         .await?;
     let label = match &outcome {

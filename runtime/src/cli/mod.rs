@@ -88,7 +88,7 @@ fn serve(args: ServeArgs) -> Result<ExitCode, CliError> {
     let settings = crate::config::Settings::load(args.config.as_deref())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .on_thread_park(crate::memory::on_thread_park)
+        .on_thread_park(crate::memory::collect_if_due)
         .build()
         .map_err(CliError::Runtime)?;
     runtime.block_on(async move {

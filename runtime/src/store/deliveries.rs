@@ -104,18 +104,6 @@ impl Outcome {
 }
 
 impl Store {
-    /// A delivery and its event's stored JSON.
-    pub async fn load_for_attempt(
-        &self,
-        id: &str,
-    ) -> Result<Option<(DeliveryRecord, Option<String>)>, StoreError> {
-        let Some(record) = self.delivery(id).await? else {
-            return Ok(None);
-        };
-        let event = self.event_json(&record.org, &record.event_id).await?;
-        Ok(Some((record, event)))
-    }
-
     /// The deliveries `ids` and their events' JSON, in two round trips
     /// whatever their number (each event fetched once, however many of the
     /// deliveries share it). One result per id, in order: `Ok(None)` for a
@@ -216,28 +204,6 @@ impl Store {
         items.iter().map(|j| super::decode(&key, j)).collect()
     }
 
-    /// Records an outcome (and the attempt, if one was made) and
-    /// acknowledges the queue entry, in one transaction.
-    pub async fn record_outcome(
-        &self,
-        delivery: &DeliveryRecord,
-        url: &str,
-        attempt: Option<&Attempt>,
-        outcome: &Outcome,
-        entry_id: Option<&str>,
-    ) -> Result<(), StoreError> {
-        let mut batch = OutcomeBatch::default();
-        batch.add(OutcomeWrite {
-            delivery_id: &delivery.id,
-            webhook_id: &delivery.webhook_id,
-            url,
-            attempt,
-            outcome,
-            entry_id,
-        });
-        self.write_outcomes(batch).await
-    }
-
     /// Writes a batch of outcomes and acknowledgements in one transaction
     /// (one round trip): every outcome of the batch is recorded, and every
     /// entry acknowledged, or none is.
@@ -249,28 +215,9 @@ impl Store {
         pipe.query_async::<()>(&mut self.con()).await?;
         Ok(())
     }
-
-    /// Acknowledges a queue entry that needs nothing else (a duplicate of a
-    /// finished delivery, or one whose records expired).
-    pub async fn ack(&self, entry_id: &str) -> Result<(), StoreError> {
-        redis::pipe()
-            .atomic()
-            .cmd("XACK")
-            .arg(keys::QUEUE)
-            .arg(keys::GROUP)
-            .arg(entry_id)
-            .ignore()
-            .cmd("XDEL")
-            .arg(keys::QUEUE)
-            .arg(entry_id)
-            .ignore()
-            .query_async::<()>(&mut self.con())
-            .await?;
-        Ok(())
-    }
 }
 
-/// One outcome to write: what [`Store::record_outcome`] takes, borrowed.
+/// One outcome to write, borrowed from what the recorder holds.
 #[derive(Debug, Clone, Copy)]
 pub struct OutcomeWrite<'a> {
     /// The delivery.
@@ -284,7 +231,7 @@ pub struct OutcomeWrite<'a> {
     /// How it ended.
     pub outcome: &'a Outcome,
     /// The queue entry to acknowledge with it.
-    pub entry_id: Option<&'a str>,
+    pub entry_id: &'a str,
 }
 
 /// Outcomes and acknowledgements gathered for one transaction. Per-webhook
@@ -300,9 +247,7 @@ pub struct OutcomeBatch<'a> {
 impl<'a> OutcomeBatch<'a> {
     /// Adds an outcome (and its entry's acknowledgement).
     pub fn add(&mut self, write: OutcomeWrite<'a>) {
-        if let Some(entry) = write.entry_id {
-            self.acks.push(entry);
-        }
+        self.acks.push(write.entry_id);
         self.outcomes.push(write);
     }
 
