@@ -88,6 +88,8 @@ pub struct Settings {
     pub shutdown_grace: Duration,
     /// Largest request body the API accepts, bytes (events: the payload limit).
     pub max_body_bytes: usize,
+    /// Queue shards (hash slots holding a share of the orgs); fixed once data exists.
+    pub queue_shards: u16,
 }
 
 /// `serde(with)` adapter for `"5s"`-style durations.
@@ -122,6 +124,7 @@ impl Default for Settings {
             retry_after_cap: Duration::from_secs(24 * 3600),
             shutdown_grace: Duration::from_secs(30),
             max_body_bytes: 1 << 20,
+            queue_shards: 1,
         }
     }
 }

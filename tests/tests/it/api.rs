@@ -699,7 +699,7 @@ async fn keys_plugins_secrets_and_org_deletion() {
         .expect("keys");
     assert!(left.is_empty(), "left behind: {left:?}");
     let left: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("herald:wh:{wh}*"))
+        .arg(format!("*:wh:{wh}*"))
         .query_async(&mut con)
         .await
         .expect("keys");

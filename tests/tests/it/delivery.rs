@@ -654,9 +654,9 @@ async fn a_burst_of_mixed_outcomes_is_recorded_exactly() {
         .expect("redis");
     let (len, retries): (u64, u64) = redis::pipe()
         .cmd("XLEN")
-        .arg("herald:q")
+        .arg("herald:{s0}:q")
         .cmd("ZCARD")
-        .arg("herald:retry")
+        .arg("herald:{s0}:retry")
         .query_async(&mut con)
         .await
         .expect("queue depth");

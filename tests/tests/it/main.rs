@@ -4,6 +4,7 @@
 mod api;
 mod cli;
 mod delivery;
+mod ingest;
 mod plugin_host;
 mod resilience;
 mod sdk;

@@ -146,7 +146,7 @@ async fn survives_a_redis_restart_and_a_vanished_group() {
         .expect("redis");
     let _: i64 = redis::cmd("XGROUP")
         .arg("DESTROY")
-        .arg("herald:q")
+        .arg("herald:{s0}:q")
         .arg("herald-workers")
         .query_async(&mut con)
         .await
