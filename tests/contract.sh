@@ -24,7 +24,14 @@ if ! cmp -s "$requirements" "$venv/requirements.txt" 2>/dev/null; then
     echo "==> installing the contract test's tools into $venv (cached between runs)"
     rm -rf "$venv"
     mkdir -p "$tools"
-    python3 -m venv "$venv"
+    if ! python3 -m venv "$venv" 2>/dev/null; then
+        echo "==> installing python3-venv (apt)"
+        source "$root/runtime/prepare.sh"
+        as_root apt-get update -qq
+        as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq python3-venv >/dev/null
+        rm -rf "$venv"
+        python3 -m venv "$venv"
+    fi
     "$venv/bin/pip" install --quiet --disable-pip-version-check -r "$requirements"
     cp "$requirements" "$venv/requirements.txt"
 fi

@@ -3,7 +3,8 @@
 # toolchain: installs what is missing (wasm32-wasip2 target, redis-server),
 # builds the plugins from source, checks formatting and lints, builds the
 # workspace once in release and runs all tests (unit, end-to-end, doc, and
-# each benchmark once as a test).
+# each benchmark once as a test), then the API contract test
+# (tests/contract.sh: python tools cached in ~/.cache/herald).
 #
 #   bash tests/run.sh               everything
 #   bash tests/run.sh --build-only  only prepare and build (e.g. before `cargo bench`)
@@ -28,4 +29,7 @@ cargo clippy --release --workspace --all-targets -- -D warnings
 echo "==> tests"
 cargo test --release --workspace --all-targets
 cargo test --release --workspace --doc
+
+echo "==> API contract (openapi-spec-validator, schemathesis against a live Herald)"
+bash tests/contract.sh
 echo "==> all tests passed"

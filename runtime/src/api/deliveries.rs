@@ -23,6 +23,7 @@ pub struct ListQuery {
     #[param(minimum = 1, maximum = 500)]
     limit: Option<usize>,
     /// The `next_cursor` of the previous page.
+    #[param(pattern = "^-?[0-9]{1,18}:.+$")]
     cursor: Option<String>,
 }
 

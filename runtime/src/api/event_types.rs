@@ -35,15 +35,21 @@ pub struct EventType {
 #[serde(deny_unknown_fields)]
 pub struct EventTypeInput {
     /// What it means.
+    #[schema(max_length = 4096)]
     description: String,
-    /// A sample `data` payload (shown to webhook owners, used by test sends).
-    #[serde(default)]
+    /// A sample `data` payload, a JSON object (shown to webhook owners, used
+    /// by test sends); `{}` when left out.
+    #[serde(default = "empty_object")]
     #[schema(value_type = Object)]
     example: Value,
     /// Dotted paths filters may use (empty: any).
     #[serde(default)]
     #[schema(example = json!(["data.order.status"]))]
     filterable: Vec<String>,
+}
+
+fn empty_object() -> Value {
+    Value::Object(Default::default())
 }
 
 /// Creates or replaces a catalogue entry.
@@ -73,7 +79,8 @@ pub async fn put(
             "`filterable`: {p:?} is not a dotted path like data.order.status"
         )));
     }
-    if !body.example.is_null() && !body.example.is_object() {
+    crate::model::rules::description(&body.description).map_err(ApiError::invalid)?;
+    if !body.example.is_object() {
         return Err(ApiError::invalid(
             "`example` must be a JSON object (a sample `data`)",
         ));

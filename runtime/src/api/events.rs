@@ -20,21 +20,28 @@ use utoipa::ToSchema;
 pub struct EventInput {
     /// Your id for it: publishing the same id again is a no-op (1 to 200
     /// characters, no spaces). Generated when absent.
-    #[schema(example = "order-1042-created")]
+    #[schema(
+        example = "order-1042-created",
+        min_length = 1,
+        max_length = 200,
+        pattern = "^\\S+$"
+    )]
     id: Option<String>,
     /// The event type, 1 to 200 characters.
     #[serde(rename = "type")]
-    #[schema(example = "order.created")]
+    #[schema(example = "order.created", min_length = 1, max_length = 200)]
     event_type: String,
     /// The payload: a JSON object.
     #[schema(value_type = Object, example = json!({"order_id": 1042, "total": 99.5}))]
     data: Box<RawValue>,
     /// An environment tag, e.g. `production`.
+    #[schema(min_length = 1, max_length = 200)]
     environment: Option<String>,
 }
 
 impl EventInput {
-    fn parse(self) -> Result<NewEvent, String> {
+    /// The event, checked by [`NewEvent::parse`].
+    pub fn parse(self) -> Result<NewEvent, String> {
         NewEvent::parse(self.id, self.event_type, self.data, self.environment)
     }
 }
@@ -53,6 +60,7 @@ pub struct Published {
 #[serde(deny_unknown_fields)]
 pub struct BatchInput {
     /// 1 to 1,000 events.
+    #[schema(min_items = 1, max_items = 1000)]
     events: Vec<EventInput>,
 }
 

@@ -32,6 +32,7 @@ pub struct RejectedQuery {
     #[param(minimum = 1, maximum = 500)]
     limit: Option<usize>,
     /// Only entries older than this rejection id.
+    #[param(example = "1767225600000-0")]
     before: Option<String>,
 }
 
@@ -44,14 +45,11 @@ pub struct RejectedPage {
     pub next_before: Option<String>,
 }
 
+/// A stream id Redis accepts: `<ms>-<seq>` (or `<ms>`), each a u64.
 fn valid_stream_id(id: &str) -> bool {
     let (ms, seq) = id.split_once('-').unwrap_or((id, "0"));
-    !ms.is_empty()
-        && ms.len() <= 20
-        && ms.chars().all(|c| c.is_ascii_digit())
-        && !seq.is_empty()
-        && seq.len() <= 20
-        && seq.chars().all(|c| c.is_ascii_digit())
+    let number = |s: &str| s.chars().all(|c| c.is_ascii_digit()) && s.parse::<u64>().is_ok();
+    number(ms) && number(seq)
 }
 
 /// Lists rejected ingest stream entries, newest first.

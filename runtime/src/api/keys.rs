@@ -16,9 +16,10 @@ use utoipa::ToSchema;
 #[serde(deny_unknown_fields)]
 pub struct NewKey {
     /// Display name.
-    #[schema(example = "billing backend")]
+    #[schema(example = "billing backend", min_length = 1, max_length = 200)]
     name: String,
     /// What the key may do (at least one).
+    #[schema(min_items = 1)]
     permissions: Vec<Permission>,
 }
 

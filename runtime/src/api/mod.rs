@@ -23,6 +23,8 @@ pub mod openapi;
 pub mod orgs;
 pub mod page;
 pub mod plugins;
+#[cfg(test)]
+mod rules_table;
 pub mod stats;
 pub mod webhooks;
 

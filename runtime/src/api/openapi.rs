@@ -67,6 +67,66 @@ pub fn routes() -> OpenApiRouter<Arc<App>> {
 
 const METHODS: [&str; 5] = ["get", "put", "post", "patch", "delete"];
 
+/// An operation's id: its method and path (handler names repeat across
+/// resources, so they cannot be ids).
+fn operation_id(method: &str, path: &str) -> String {
+    format!("{method}{}", path.replace(['/', '{', '}', '-', '.'], "_"))
+}
+
+/// OpenAPI links: what a created resource's answer leads to (for clients
+/// and for stateful testing: create, then read, change, delete).
+fn links() -> Vec<(&'static str, &'static str, String, Value)> {
+    let org = "/v1/orgs/{org}";
+    let webhook = "/v1/orgs/{org}/webhooks/{id}";
+    let new_org = json!({"org": "$response.body#/id"});
+    let in_org = json!({"org": "$request.path.org", "id": "$response.body#/id"});
+    let mut out = Vec::new();
+    for (method, path) in [
+        ("get", org),
+        ("delete", org),
+        ("post", "/v1/orgs/{org}/webhooks"),
+        ("get", "/v1/orgs/{org}/webhooks"),
+        ("post", "/v1/orgs/{org}/api-keys"),
+        ("post", "/v1/orgs/{org}/events"),
+    ] {
+        out.push((
+            "/v1/orgs",
+            "201",
+            operation_id(method, path),
+            new_org.clone(),
+        ));
+    }
+    for (method, path) in [
+        ("get", webhook.to_string()),
+        ("patch", webhook.to_string()),
+        ("delete", webhook.to_string()),
+        ("get", format!("{webhook}/secret")),
+        ("post", format!("{webhook}/rotate-secret")),
+        ("get", format!("{webhook}/deliveries")),
+        ("get", format!("{webhook}/stats")),
+        ("post", format!("{webhook}/replay")),
+    ] {
+        out.push((
+            "/v1/orgs/{org}/webhooks",
+            "201",
+            operation_id(method, &path),
+            in_org.clone(),
+        ));
+    }
+    out.push((
+        "/v1/orgs/{org}/api-keys",
+        "201",
+        operation_id("delete", "/v1/orgs/{org}/api-keys/{id}"),
+        in_org,
+    ));
+    out.into_iter()
+        .map(|(from, status, to, parameters)| {
+            let link = json!({"operationId": to, "parameters": parameters});
+            (from, status, to, link)
+        })
+        .collect()
+}
+
 /// Completes the generated document: the bearer scheme, and on every
 /// operation the error responses it can give (all with [`ErrorBody`]).
 pub fn finish(document: utoipa::openapi::OpenApi) -> String {
@@ -91,9 +151,10 @@ pub fn finish(document: utoipa::openapi::OpenApi) -> String {
                 let Some(op) = item.get_mut(method).and_then(Value::as_object_mut) else {
                     continue;
                 };
-                // Handler names repeat across resources (`list`, `read`): ids from the route.
-                let id = format!("{method}{}", path.replace(['/', '{', '}', '-', '.'], "_"));
-                op.insert("operationId".into(), Value::String(id));
+                op.insert(
+                    "operationId".into(),
+                    Value::String(operation_id(method, path)),
+                );
                 let open = op
                     .get("security")
                     .and_then(Value::as_array)
@@ -134,6 +195,12 @@ pub fn finish(document: utoipa::openapi::OpenApi) -> String {
                     );
                 }
             }
+        }
+    }
+    for (path, status, name, link) in links() {
+        let response = &mut doc["paths"][path]["post"]["responses"][status];
+        if response.is_object() {
+            response["links"][name.as_str()] = link;
         }
     }
     serde_json::to_string(&doc).unwrap_or_default()

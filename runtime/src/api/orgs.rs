@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 #[serde(deny_unknown_fields)]
 pub struct NewOrg {
     /// Display name, 1 to 200 characters.
-    #[schema(example = "Acme")]
+    #[schema(example = "Acme", min_length = 1, max_length = 200)]
     pub name: String,
 }
 

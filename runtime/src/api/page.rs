@@ -21,6 +21,7 @@ pub struct PageQuery {
     #[param(minimum = 1, maximum = 500)]
     pub limit: Option<usize>,
     /// The `next_cursor` of the previous page.
+    #[param(pattern = "^-?[0-9]{1,18}:.+$")]
     pub cursor: Option<String>,
 }
 

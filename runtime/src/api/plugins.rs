@@ -40,8 +40,8 @@ fn valid_part(s: &str) -> bool {
 
 /// Registers a plugin.
 #[utoipa::path(put, path = "/v1/plugins/{name}/{version}", tag = "plugins",
-    params(("name" = String, Path), ("version" = String, Path)),
-    request_body(content = Vec<u8>, content_type = "application/wasm", description = "The component (.wasm), at most 32 MiB"),
+    params(("name" = String, Path, pattern = "^[A-Za-z0-9._-]{1,64}$"), ("version" = String, Path, pattern = "^[A-Za-z0-9._-]{1,64}$")),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The component (the `.wasm` file's bytes, any content type), at most 32 MiB"),
     responses((status = 201, description = "Registered", body = Plugin),
               (status = 200, description = "Already registered with these bytes", body = Plugin),
               (status = 409, description = "Already registered with other bytes", body = super::ErrorBody)))]

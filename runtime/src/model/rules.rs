@@ -21,6 +21,19 @@ pub fn name(name: &str) -> Result<(), String> {
     Ok(())
 }
 
+/// Longest description accepted.
+pub const MAX_DESCRIPTION: usize = 4096;
+
+/// A description: at most [`MAX_DESCRIPTION`] characters.
+pub fn description(text: &str) -> Result<(), String> {
+    if text.chars().count() > MAX_DESCRIPTION {
+        return Err(format!(
+            "`description` may be at most {MAX_DESCRIPTION} characters"
+        ));
+    }
+    Ok(())
+}
+
 /// Triggers: at least one; event types non-empty; filter paths dotted;
 /// `in` / `not_in` take an array.
 pub fn triggers(triggers: &[Trigger]) -> Result<(), String> {

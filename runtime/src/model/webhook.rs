@@ -29,7 +29,7 @@ pub enum FilterOp {
 #[serde(deny_unknown_fields)]
 pub struct FilterRule {
     /// Dotted path into the event envelope, e.g. `data.order.status`.
-    #[schema(example = "data.order.status")]
+    #[schema(example = "data.order.status", pattern = "^[^.]+(\\.[^.]+)*$")]
     pub path: String,
     /// The comparison.
     pub op: FilterOp,
@@ -43,7 +43,7 @@ pub struct FilterRule {
 #[serde(deny_unknown_fields)]
 pub struct Trigger {
     /// The event type, e.g. `order.created`.
-    #[schema(example = "order.created")]
+    #[schema(example = "order.created", min_length = 1, max_length = 200)]
     pub event: String,
     /// Filters that must all match.
     #[serde(default)]

@@ -11,6 +11,7 @@ use crate::plugin::World;
 use serde::Deserialize;
 use serde_json::Value;
 use std::collections::BTreeMap;
+use std::time::Duration;
 use utoipa::ToSchema;
 
 /// Create body (`name`, `url` and `triggers` required); `PATCH` takes any subset.
@@ -18,14 +19,18 @@ use utoipa::ToSchema;
 #[serde(deny_unknown_fields)]
 pub struct WebhookInput {
     /// Display name, 1 to 200 characters.
-    #[schema(example = "Order sync")]
+    #[schema(example = "Order sync", min_length = 1, max_length = 200)]
     pub name: Option<String>,
     /// Receiver URL (https; plain http only where the operator allows it).
-    #[schema(example = "https://example.com/hooks/herald")]
+    #[schema(
+        example = "https://example.com/hooks/herald",
+        pattern = "^https?://[A-Za-z0-9.-]+(:[0-9]{1,5})?(/[A-Za-z0-9._~/-]*)?$"
+    )]
     pub url: Option<String>,
     /// Whether it receives events (new webhooks: `false` unless given).
     pub active: Option<bool>,
     /// Event types it subscribes to, each with filters that must all match.
+    #[schema(min_items = 1)]
     pub triggers: Option<Vec<Trigger>>,
     /// Receiver auth.
     pub auth: Option<Auth>,
@@ -41,6 +46,7 @@ pub struct WebhookInput {
     /// Plugins: filters, then transforms.
     pub plugins: Option<PluginChain>,
     /// Free text.
+    #[schema(max_length = 4096)]
     pub description: Option<String>,
     /// Free JSON for the platform's own use.
     #[schema(value_type = Option<Object>)]
@@ -52,15 +58,45 @@ pub struct WebhookInput {
 #[serde(deny_unknown_fields)]
 pub struct RetryInput {
     /// Delay before each retry (at most 20); attempts = delays + 1.
-    #[schema(example = json!(["5s", "5m", "30m"]))]
+    #[schema(example = json!(["5s", "5m", "30m"]), max_items = 20)]
     pub schedule: Vec<String>,
 }
 
-/// Applies `input` to `w`, checking every field it sets.
+impl WebhookInput {
+    /// The rules that need nothing but the input (see [`rules`]); the
+    /// message names the field and says what to fix.
+    pub fn check(&self, max_timeout: Duration) -> Result<(), String> {
+        if let Some(name) = &self.name {
+            rules::name(name)?;
+        }
+        if let Some(triggers) = &self.triggers {
+            rules::triggers(triggers)?;
+        }
+        if let Some(headers) = &self.headers {
+            rules::headers(headers)?;
+        }
+        if let Some(retry) = &self.retry {
+            rules::retry_schedule(&retry.schedule)?;
+        }
+        if let Some(timeout) = &self.timeout {
+            rules::timeout(timeout, max_timeout)?;
+        }
+        if let Some(d) = &self.description {
+            rules::description(d)?;
+        }
+        if self.metadata.as_ref().is_some_and(|m| !m.is_object()) {
+            return Err("`metadata` must be a JSON object".into());
+        }
+        Ok(())
+    }
+}
+
+/// Applies `input` to `w`: first the input's own rules, then those that
+/// need Herald's state, for every field it sets.
 pub async fn apply(state: &AppState, w: &mut Webhook, input: WebhookInput) -> Result<(), ApiError> {
     let invalid = ApiError::invalid;
+    input.check(state.settings.max_timeout).map_err(invalid)?;
     if let Some(name) = input.name {
-        rules::name(&name).map_err(invalid)?;
         w.name = name;
     }
     if let Some(url) = input.url {
@@ -74,7 +110,6 @@ pub async fn apply(state: &AppState, w: &mut Webhook, input: WebhookInput) -> Re
         w.active = active;
     }
     if let Some(triggers) = input.triggers {
-        rules::triggers(&triggers).map_err(invalid)?;
         check_catalogue(state, &triggers).await?;
         w.triggers = triggers;
     }
@@ -82,7 +117,6 @@ pub async fn apply(state: &AppState, w: &mut Webhook, input: WebhookInput) -> Re
         w.auth = auth;
     }
     if let Some(headers) = input.headers {
-        rules::headers(&headers).map_err(invalid)?;
         w.headers = headers;
     }
     if let Some(signature) = input.signature {
