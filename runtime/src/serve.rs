@@ -6,9 +6,9 @@ use crate::app::App;
 use crate::cache::{PluginCache, WebhookCache};
 use crate::config::Settings;
 use crate::deliver::{policy::NetPolicy, tls_config, Sender};
-use crate::embedded::{self, EmbeddedRedis};
+use crate::embedded;
 use crate::metrics::Metrics;
-use crate::plugin::{EngineOptions, PluginEngine, PluginHost, PluginLoader};
+use crate::plugin::{EngineOptions, PluginEngine, PluginHost, PluginLimits, PluginLoader};
 use crate::store::{self, Store};
 use std::sync::Arc;
 use std::time::Duration;
@@ -63,6 +63,33 @@ fn redacted(url: &str) -> String {
     }
 }
 
+/// Tells the operator something about startup: at info level, and on stderr
+/// when the log filter hides info (the default `warn`), so which Redis and
+/// which address are in use is always said once.
+fn announce(line: &str) {
+    tracing::info!("{line}");
+    if !tracing::enabled!(tracing::Level::INFO) {
+        eprintln!("herald: {line}");
+    }
+}
+
+/// The plugin engine as the settings ask (limits per call and instance).
+fn engine_options(settings: &Settings) -> EngineOptions {
+    let defaults = EngineOptions::default();
+    EngineOptions {
+        limits: PluginLimits {
+            deadline: settings.plugin_deadline,
+            memory_bytes: settings.plugin_memory_bytes,
+            max_input_bytes: settings.plugin_max_input_bytes,
+            max_output_bytes: settings.plugin_max_output_bytes,
+            max_calls_per_instance: settings.plugin_max_calls_per_instance,
+            ..defaults.limits
+        },
+        max_instances: settings.plugin_max_instances,
+        ..defaults
+    }
+}
+
 /// Runs Herald until `shutdown` is cancelled. `listener` is bound by the
 /// caller (tests bind port 0); `None` binds `settings.listen`.
 pub async fn run(
@@ -72,19 +99,13 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> Result<(), ServeError> {
     let settings = Arc::new(settings);
-    let mut embedded_redis: Option<EmbeddedRedis> = None;
-    let url = match &settings.redis_url {
-        Some(url) => url.clone(),
-        None => {
-            let port = settings.embedded_redis_port;
-            if embedded::answers(port).await {
-                tracing::info!(port, "using the Redis already running on 127.0.0.1:{port}");
-            } else {
-                embedded_redis = Some(embedded::start(port, &settings.data_dir).await?);
-            }
-            format!("redis://127.0.0.1:{port}/")
-        }
-    };
+    let redis = embedded::choose(&settings).await?;
+    announce(&format!(
+        "Redis {}: {}",
+        redacted(&redis.url),
+        redis.description
+    ));
+    let (url, embedded_redis) = (redis.url, redis.embedded);
     let connect = |timeout| {
         let url = url.clone();
         async move {
@@ -107,11 +128,10 @@ pub async fn run(
         policy.clone(),
         tls_config(settings.extra_ca_file.as_deref())?,
     );
-    let engine = PluginEngine::new(EngineOptions::default())?;
-    let host = Arc::new(PluginHost::new(
-        engine.clone(),
-        EngineOptions::default().max_instances,
-    ));
+    let engine_options = engine_options(&settings);
+    let max_instances = engine_options.max_instances;
+    let engine = PluginEngine::new(engine_options)?;
+    let host = Arc::new(PluginHost::new(engine.clone(), max_instances));
     let loader = PluginLoader::new(engine, Some(settings.data_dir.join("plugin-cache")));
     let app = Arc::new(App {
         settings: settings.clone(),
@@ -168,7 +188,7 @@ pub async fn run(
             .local_addr()
             .map(|a| a.to_string())
             .unwrap_or_default();
-        tracing::info!(%addr, "API listening");
+        announce(&format!("API on http://{addr}"));
         let router = match role {
             Role::Worker => crate::api::ops_router(app.clone()),
             Role::Api | Role::All => crate::api::router(app.clone()),

@@ -4,6 +4,8 @@
 mod api;
 mod cli;
 mod delivery;
+mod first_requests;
 mod plugin_host;
+mod redis_choice;
 mod resilience;
 mod sdk;
