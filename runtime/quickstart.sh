@@ -39,7 +39,7 @@ fi
 export HERALD_ADMIN_TOKEN="${HERALD_ADMIN_TOKEN:-$(head -c 24 /dev/urandom | base64 | tr -d '/+=')}"
 (umask 077 && printf '%s\n' "$HERALD_ADMIN_TOKEN" > "$token_file")
 
-echo "==> herald serve on http://$HERALD_LISTEN (data in $HERALD_DATA_DIR; Ctrl-C stops it)"
+echo "==> herald serve on http://$HERALD_LISTEN (its files in $HERALD_DATA_DIR; it says which Redis holds the data; Ctrl-C stops it)"
 echo "    operator key: $HERALD_ADMIN_TOKEN (kept in $token_file)"
 echo "    local development: delivery to http:// and to $HERALD_ALLOW_PRIVATE_NETS is allowed"
 echo "==> first requests: paste these into another shell"

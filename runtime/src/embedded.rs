@@ -141,11 +141,12 @@ async fn probe(url: &str, check_data: bool) -> Probe {
     if let Ok(values) = config {
         let value = |i: usize| values.get(i).and_then(|pair| pair.get(1)).cloned();
         found.dir = value(0);
-        found.persistence = Some(format!(
-            "appendonly {}, save {:?}",
-            value(1).unwrap_or_default(),
-            value(2).unwrap_or_default()
-        ));
+        let (appendonly, save) = (value(1).unwrap_or_default(), value(2).unwrap_or_default());
+        let mut persistence = format!("appendonly {appendonly}, save {save:?}");
+        if appendonly == "no" && save.trim().is_empty() {
+            persistence.push_str(": no persistence, the data is lost when it restarts");
+        }
+        found.persistence = Some(persistence);
     }
     if !check_data {
         return Probe::Redis(found);
