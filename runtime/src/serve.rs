@@ -247,3 +247,46 @@ pub async fn signals() {
         let _ = tokio::signal::ctrl_c().await;
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plugin_limits_come_from_the_settings_with_the_host_defaults() {
+        let defaults = engine_options(&Settings::default());
+        assert_eq!(defaults.limits, PluginLimits::default());
+        assert_eq!(
+            defaults.max_instances,
+            EngineOptions::default().max_instances
+        );
+        let settings = Settings {
+            plugin_deadline: Duration::from_millis(200),
+            plugin_memory_bytes: 64 << 20,
+            plugin_max_input_bytes: 1 << 20,
+            plugin_max_output_bytes: 2 << 20,
+            plugin_max_calls_per_instance: 7,
+            plugin_max_instances: 12,
+            ..Settings::default()
+        };
+        let o = engine_options(&settings);
+        assert_eq!(o.limits.deadline, Duration::from_millis(200));
+        assert_eq!(o.limits.memory_bytes, 64 << 20);
+        assert_eq!(o.limits.max_input_bytes, 1 << 20);
+        assert_eq!(o.limits.max_output_bytes, 2 << 20);
+        assert_eq!(o.limits.max_calls_per_instance, 7);
+        assert_eq!(o.max_instances, 12);
+    }
+
+    #[test]
+    fn credentials_are_redacted() {
+        assert_eq!(
+            redacted("redis://u:secret@host:6379/"),
+            "redis://***@host:6379/"
+        );
+        assert_eq!(
+            redacted("redis://127.0.0.1:6379/"),
+            "redis://127.0.0.1:6379/"
+        );
+    }
+}
