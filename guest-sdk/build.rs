@@ -1,6 +1,8 @@
-//! Embeds the plugin contract (`wit/*.wit` at the repository root) into the
-//! SDK's export macros, so the WIT bindings are generated inside each plugin
-//! crate for exactly the world it implements.
+//! Embeds the plugin contract (`wit/*.wit` inside this crate, a copy of the
+//! repository's `wit/` so that the published crate carries it) into the SDK's
+//! export macros, so the WIT bindings are generated inside each plugin crate
+//! for exactly the world it implements. Refresh the copy with
+//! `cp wit/*.wit guest-sdk/wit/` (a test in `tests/` fails while they differ).
 //!
 //! Why not generate the bindings here, in the SDK? Each `generate!` emits a
 //! `component-type` custom section describing its world, and rustc links
@@ -11,8 +13,13 @@
 use std::{env, fs, path::PathBuf};
 
 fn main() {
+    println!("cargo:rerun-if-changed=build.rs");
+    // Without the `guest` feature there are no bindings to generate.
+    if env::var_os("CARGO_FEATURE_GUEST").is_none() {
+        return;
+    }
     let manifest = PathBuf::from(env::var_os("CARGO_MANIFEST_DIR").expect("set by cargo"));
-    let wit_dir = manifest.join("..").join("wit");
+    let wit_dir = manifest.join("wit");
     let mut files: Vec<PathBuf> = fs::read_dir(&wit_dir)
         .unwrap_or_else(|e| panic!("reading {}: {e}", wit_dir.display()))
         .filter_map(|entry| entry.ok().map(|e| e.path()))

@@ -45,15 +45,24 @@
 //! # Layout
 //! - [`types`]: the event, the outgoing request, verdicts and errors.
 //! - [`plugin`]: the [`Filter`] and [`Transform`] traits a plugin implements.
-//! - [`json`]: dotted-path lookups and edits on `serde_json::Value`.
+//! - [`path`]: the dotted-path syntax (`data.order.status`) Herald's native
+//!   filters use too, with lookups and edits on `serde_json::Value`.
+//! - [`json`]: the same helpers under their older names, and [`json::to_text`].
 //! - [`log`]: logging into Herald's log.
 //! - [`export_filter!`] / [`export_transform!`]: the one export line.
+//!
+//! # Features
+//! - `guest` (default): the WIT bindings the export macros generate. Turn it
+//!   off (`default-features = false`) to use only [`path`], [`json`] and the
+//!   types natively, as Herald's runtime does.
 
 pub mod json;
 pub mod log;
+pub mod path;
 pub mod plugin;
 pub mod types;
 
+#[cfg(feature = "guest")]
 #[doc(hidden)]
 pub mod __private;
 
@@ -61,6 +70,7 @@ pub use plugin::{Filter, Transform};
 pub use serde_json::{json, Value};
 pub use types::{Event, PluginError, Request, Verdict};
 
+#[cfg(feature = "guest")]
 include!(concat!(env!("OUT_DIR"), "/generate.rs"));
 
 /// Exports a type implementing [`Filter`] as this component's filter.

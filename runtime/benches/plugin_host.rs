@@ -12,8 +12,8 @@
 
 use criterion::{criterion_group, criterion_main, BatchSize, Criterion};
 use herald::plugin::{
-    CallTags, CallTarget, EngineOptions, PluginEngine, PluginHost, PluginInstance, PluginLoader,
-    WitEvent, WitRequest,
+    CallTags, CallTarget, EngineOptions, PluginEngine, PluginHost, PluginInstance, PluginLimits,
+    PluginLoader, WitEvent, WitRequest,
 };
 use std::hint::black_box;
 use std::path::PathBuf;
@@ -90,8 +90,21 @@ fn payload(data: &str) -> Vec<u8> {
         .into_bytes()
 }
 
+/// Engine options for the benchmarks: the defaults but a deadline no busy
+/// machine can reach, since `cargo test --benches` runs each benchmark once
+/// as a test and a `deadline_exceeded` there would be a false failure.
+fn options() -> EngineOptions {
+    EngineOptions {
+        limits: PluginLimits {
+            deadline: std::time::Duration::from_secs(120),
+            ..PluginLimits::default()
+        },
+        ..EngineOptions::default()
+    }
+}
+
 fn benches(c: &mut Criterion) {
-    let engine = PluginEngine::new(EngineOptions::default()).expect("engine");
+    let engine = PluginEngine::new(options()).expect("engine");
     let loader = PluginLoader::new(engine.clone(), None);
     let noop = loader.load_file(&wasm("noop")).expect("noop");
     let filter = loader.load_file(&wasm("threshold_filter")).expect("filter");
@@ -120,7 +133,7 @@ fn benches(c: &mut Criterion) {
     {
         let on_demand = PluginEngine::new(EngineOptions {
             pooling: false,
-            ..Default::default()
+            ..options()
         })
         .expect("engine");
         let plugin = PluginLoader::new(on_demand.clone(), None)

@@ -2,7 +2,7 @@
 //! plugins (`name@version` is immutable, so they never go stale).
 //!
 //! Every change to a webhook is announced on the Redis channel
-//! [`keys::CHANGES`] in the same transaction that makes it; each process
+//! `herald:changes` in the same transaction that makes it; each process
 //! follows the channel ([`follow_changes`]) and drops its cached copy (and
 //! the plugin instances kept for that webhook) at once. Messages missed
 //! while the feed was down are covered by clearing the cache whenever it
@@ -10,7 +10,7 @@
 
 use crate::model::Webhook;
 use crate::plugin::{LoadError, Plugin, PluginLoader};
-use crate::store::{keys, Store, StoreError};
+use crate::store::{Store, StoreError};
 use std::collections::HashMap;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
@@ -43,15 +43,15 @@ impl WebhookCache {
         self.entries.lock().unwrap_or_else(|p| p.into_inner())
     }
 
-    /// The webhook, or `None` if it does not exist.
-    pub async fn get(&self, id: &str) -> Result<Option<Arc<Webhook>>, StoreError> {
+    /// The webhook `id` of `org`, or `None` if it does not exist.
+    pub async fn get(&self, org: &str, id: &str) -> Result<Option<Arc<Webhook>>, StoreError> {
         if let Some((at, hook)) = self.lock().get(id) {
             if at.elapsed() < self.ttl {
                 return Ok(hook.clone());
             }
         }
         let generation = self.generation.load(Ordering::Acquire);
-        let hook = self.store.webhook(id).await?.map(Arc::new);
+        let hook = self.store.webhook(org, id).await?.map(Arc::new);
         let mut entries = self.lock();
         // A change announced while we read may be newer than what we read.
         if self.generation.load(Ordering::Acquire) == generation {
@@ -146,11 +146,7 @@ impl PluginCache {
         {
             return Ok(p.clone());
         }
-        let bytes: Option<Vec<u8>> = redis::cmd("GET")
-            .arg(keys::plugin_wasm(reference))
-            .query_async(&mut self.store.con())
-            .await
-            .map_err(StoreError::from)?;
+        let bytes = self.store.plugin_wasm(reference).await?;
         let bytes = bytes.ok_or_else(|| PluginLookupError::NotRegistered(reference.to_string()))?;
         let loader = self.loader.clone();
         let plugin = tokio::task::spawn_blocking(move || loader.load(&bytes))
@@ -168,44 +164,39 @@ impl PluginCache {
     }
 }
 
-/// Follows [`keys::CHANGES`] until `shutdown`: each announced webhook is
-/// dropped from `app`'s cache and its kept plugin instances evicted. On
-/// every (re)subscription the whole cache is cleared, since changes made
-/// while unsubscribed were missed; a lost connection is retried each second.
+/// A change announced on the feed: one webhook (`Some(id)`), or all of
+/// them (`None`: the feed (re)connected, so changes may have been missed).
+pub type ChangeHandler = Box<dyn Fn(Option<&str>) + Send + Sync>;
+
+/// Follows the webhook change feed until `shutdown`, calling `on_change`
+/// for each changed webhook, and with `None` on every (re)subscription,
+/// since changes made while unsubscribed were missed; a lost connection is
+/// retried each second.
 pub async fn follow_changes(
-    app: Arc<crate::app::App>,
-    redis_url: String,
+    store: Store,
+    on_change: ChangeHandler,
     shutdown: tokio_util::sync::CancellationToken,
 ) {
     use futures_util::StreamExt;
     loop {
-        match subscribe(&redis_url).await {
-            Ok(mut pubsub) => {
-                app.webhooks.clear();
-                let mut messages = pubsub.on_message();
+        match store.webhook_changes().await {
+            Ok(messages) => {
+                on_change(None);
+                let mut messages = std::pin::pin!(messages);
                 loop {
                     let message = tokio::select! {
                         _ = shutdown.cancelled() => return,
                         m = messages.next() => m,
                     };
-                    let Some(message) = message else { break };
-                    if let Ok(id) = message.get_payload::<String>() {
-                        app.webhooks.invalidate(&id);
-                        app.host.evict_webhook(&id);
-                    }
+                    let Some(id) = message else { break };
+                    on_change(Some(&id));
                 }
                 tracing::warn!("lost the webhook change feed; resubscribing");
             }
             Err(e) => tracing::warn!("cannot follow webhook changes yet: {e}"),
         }
-        if crate::worker::sleep_or_stop(Duration::from_secs(1), &shutdown).await {
+        if crate::shutdown::sleep_or_stop(Duration::from_secs(1), &shutdown).await {
             return;
         }
     }
-}
-
-async fn subscribe(redis_url: &str) -> redis::RedisResult<redis::aio::PubSub> {
-    let mut pubsub = redis::Client::open(redis_url)?.get_async_pubsub().await?;
-    pubsub.subscribe(keys::CHANGES).await?;
-    Ok(pubsub)
 }

@@ -66,12 +66,81 @@ impl Event {
 
 /// The current time as RFC 3339 (UTC, millisecond precision).
 pub fn now_rfc3339() -> String {
-    let now = time::OffsetDateTime::now_utc();
-    let now = now
-        .replace_nanosecond(now.millisecond() as u32 * 1_000_000)
-        .unwrap_or(now);
-    now.format(&time::format_description::well_known::Rfc3339)
-        .unwrap_or_default()
+    crate::clock::now_rfc3339()
+}
+
+/// Longest event type, id and environment accepted.
+pub const MAX_NAME: usize = 200;
+
+/// An event as a producer publishes it, checked by [`NewEvent::parse`]:
+/// the one set of input rules for the API and the ingest stream alike.
+#[derive(Debug, Clone)]
+pub struct NewEvent {
+    /// The producer's id (idempotency key), if given.
+    pub id: Option<String>,
+    /// The event type.
+    pub event_type: String,
+    /// The JSON payload (an object).
+    pub data: Box<RawValue>,
+    /// The environment tag.
+    pub environment: Option<String>,
+}
+
+impl NewEvent {
+    /// Checks a producer's fields; the error says what to fix.
+    pub fn parse(
+        id: Option<String>,
+        event_type: String,
+        data: Box<RawValue>,
+        environment: Option<String>,
+    ) -> Result<NewEvent, String> {
+        if event_type.trim().is_empty()
+            || event_type.len() > MAX_NAME
+            || event_type.chars().any(char::is_control)
+        {
+            return Err(format!(
+                "`type` must be 1 to {MAX_NAME} printable characters, e.g. \"order.created\""
+            ));
+        }
+        if let Some(id) = &id {
+            if id.is_empty()
+                || id.len() > MAX_NAME
+                || id.chars().any(|c| c.is_whitespace() || c.is_control())
+            {
+                return Err(format!(
+                    "`id` must be 1 to {MAX_NAME} characters without spaces"
+                ));
+            }
+        }
+        if let Some(env) = &environment {
+            if env.trim().is_empty() || env.len() > MAX_NAME || env.chars().any(char::is_control) {
+                return Err(format!(
+                    "`environment` must be 1 to {MAX_NAME} printable characters, e.g. \"production\""
+                ));
+            }
+        }
+        if !data.get().trim_start().starts_with('{') {
+            return Err("`data` must be a JSON object, e.g. {\"order_id\": 42}".into());
+        }
+        Ok(NewEvent {
+            id,
+            event_type,
+            data,
+            environment,
+        })
+    }
+
+    /// Parses `data` from JSON text first (the ingest stream carries text).
+    pub fn parse_text(
+        id: Option<String>,
+        event_type: String,
+        data: String,
+        environment: Option<String>,
+    ) -> Result<NewEvent, String> {
+        let data =
+            RawValue::from_string(data).map_err(|e| format!("`data` is not valid JSON ({e})"))?;
+        NewEvent::parse(id, event_type, data, environment)
+    }
 }
 
 #[cfg(test)]
@@ -96,6 +165,30 @@ mod tests {
         assert!(String::from_utf8(with_env.payload())
             .expect("utf-8")
             .contains(r#""environment":"prod""#));
+    }
+
+    fn raw(text: &str) -> Box<RawValue> {
+        RawValue::from_string(text.to_string()).expect("json")
+    }
+
+    #[test]
+    fn input_rules_say_what_to_fix() {
+        let ok = |t: &str, d: &str| NewEvent::parse(None, t.into(), raw(d), None);
+        assert!(ok("order.created", r#"{"a":1}"#).is_ok());
+        assert!(ok("", "{}").expect_err("refused").contains("`type`"));
+        assert!(ok(&"x".repeat(201), "{}")
+            .expect_err("refused")
+            .contains("`type`"));
+        assert!(ok("t", "[1]")
+            .expect_err("refused")
+            .contains("`data` must be a JSON object"));
+        assert!(ok("t", "3").is_err());
+        let bad_id = NewEvent::parse(Some("a b".into()), "t".into(), raw("{}"), None);
+        assert!(bad_id.expect_err("refused").contains("`id`"));
+        let bad_env = NewEvent::parse(None, "t".into(), raw("{}"), Some(String::new()));
+        assert!(bad_env.expect_err("refused").contains("`environment`"));
+        let text = NewEvent::parse_text(None, "t".into(), "{oops".into(), None);
+        assert!(text.expect_err("refused").contains("not valid JSON"));
     }
 
     #[test]

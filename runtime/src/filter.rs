@@ -1,18 +1,23 @@
 //! Native trigger filters: `equals`, `not_equals`, `in`, `not_in` on a
 //! dotted path into the event envelope; all of a trigger's filters must
 //! match. Runs before any plugin.
+//!
+//! The path syntax is [`herald_sdk::path`]'s, the one plugins use: one
+//! implementation and one set of test vectors for both.
 
 use crate::model::{FilterOp, FilterRule, Trigger};
 use serde_json::Value;
 
+pub use herald_sdk::path::PathError;
+
 /// The value at a dotted path (`data.order.status`, `items.0.sku`).
 pub fn lookup<'a>(value: &'a Value, path: &str) -> Option<&'a Value> {
-    path.split('.')
-        .try_fold(value, |current, segment| match current {
-            Value::Object(map) => map.get(segment),
-            Value::Array(items) => segment.parse::<usize>().ok().and_then(|i| items.get(i)),
-            _ => None,
-        })
+    herald_sdk::path::lookup(value, path)
+}
+
+/// Checks that `path` is a dotted path a filter can use (no empty segment).
+pub fn check_path(path: &str) -> Result<(), PathError> {
+    herald_sdk::path::check(path)
 }
 
 /// Whether one filter matches `envelope`.
@@ -57,6 +62,32 @@ mod tests {
             path: path.into(),
             op,
             value,
+        }
+    }
+
+    /// The vectors the guest SDK runs too: native filters read paths exactly
+    /// as plugins do.
+    #[test]
+    fn paths_follow_the_shared_vectors() {
+        let vectors: Value =
+            serde_json::from_str(herald_sdk::path::TEST_VECTORS).expect("vectors are JSON");
+        let lookups = vectors["lookup"].as_array().expect("lookup cases");
+        for case in lookups {
+            let path = case["path"].as_str().expect("path");
+            let expected = (case["absent"] != true).then(|| &case["expected"]);
+            assert_eq!(lookup(&case["document"], path), expected, "{path:?}");
+            // And a filter on that path sees the same.
+            let probe = json!("\u{0}probe");
+            let equals = rule(path, FilterOp::Equals, expected.cloned().unwrap_or(probe));
+            assert_eq!(
+                matches(&equals, &case["document"]),
+                expected.is_some(),
+                "{path:?}"
+            );
+        }
+        for case in vectors["check"].as_array().expect("check cases") {
+            let path = case["path"].as_str().expect("path");
+            assert_eq!(check_path(path).is_ok(), case["valid"] == true, "{path:?}");
         }
     }
 

@@ -4,39 +4,53 @@
 //!
 //! # Layout
 //! The modules, in the order an event passes through them:
-//! - [`api`]: the HTTP API (publish, webhooks, logs, plugins, health, metrics).
-//! - [`ingest`]: an event stored and its deliveries enqueued, atomically and idempotently.
-//! - [`queue`]: the Redis stream and consumer group; retries due; take-over of dead workers' work.
-//! - [`worker`]: claims deliveries, runs attempts, records outcomes, schedules retries.
-//! - [`attempt`]: one attempt: [`filter`] (native), [`plugin`] (filters, transforms), [`sign`], [`deliver`].
+//! - [`api`]: the HTTP API: typed requests and responses, permissions as
+//!   extractors, the OpenAPI document generated from the same types.
+//! - [`event`] and [`model`]: the domain and its input rules (an event's in
+//!   [`event::NewEvent::parse`], a webhook's in [`model::rules`]), used by the
+//!   API and the ingest stream alike.
+//! - [`ingest`]: the producer-facing ingest stream, under the same rules
+//!   (rejects kept, counted and listed).
+//! - [`store`]: the only code that speaks Redis: publishing (event stored and
+//!   fanned out in one script), the sharded work queue, delivery records,
+//!   outcomes, stats; key names and hash tags in [`store::keys`].
+//! - [`worker`]: claims batches, runs attempts, hands outcomes on.
+//! - [`cache`]: webhook configs and loaded plugins in memory, invalidated by
+//!   the change feed.
+//! - [`attempt`]: one attempt: [`filter`] (native filters), the plugin chain
+//!   ([`plugin`]: the wasmtime host), the request with its signature
+//!   ([`sign`]), the send ([`deliver`]: hyper over rustls, address policy).
 //! - [`retry`]: the schedule, jitter and `Retry-After`.
-//! - [`store`]: orgs, webhooks, events, deliveries, attempts and stats in Redis.
+//! - [`recorder`]: outcomes written in groups, each with its acknowledgement.
 //! - [`metrics`]: Prometheus counters and histograms.
 //!
-//! Around them: [`config`] (settings), [`model`] (the resources), [`event`]
-//! (the event and its default payload), [`cache`] (webhooks and plugins in
-//! memory), [`app`] (shared state), [`embedded`] (a local Redis when none is
-//! configured), [`serve`] (wiring and shutdown) and [`cli`] (the binary).
+//! Around them: [`config`] (settings), [`app`] (the state handlers and
+//! workers share), [`serve`] (wiring and shutdown), [`embedded`] (a local
+//! Redis when none is configured), [`memory`] (handing idle memory back),
+//! [`cli`] (the binary's commands), and the small shared utilities
+//! [`clock`], [`id`] and [`shutdown`].
 
 pub mod api;
 pub mod app;
 pub mod attempt;
 pub mod cache;
 pub mod cli;
+pub mod clock;
 pub mod config;
 pub mod deliver;
 pub mod embedded;
 pub mod event;
 pub mod filter;
+pub mod id;
 pub mod ingest;
 pub mod memory;
 pub mod metrics;
 pub mod model;
 pub mod plugin;
-pub mod queue;
 pub mod recorder;
 pub mod retry;
 pub mod serve;
+pub mod shutdown;
 pub mod sign;
 pub mod store;
 pub mod worker;

@@ -57,6 +57,8 @@ pub struct Metrics {
     registry: Registry,
     /// Events accepted.
     pub events_ingested: Counter,
+    /// Ingest stream entries rejected by the input rules (kept in the rejected stream).
+    pub ingest_rejected: Counter,
     /// Deliveries that reached an outcome.
     pub deliveries: Family<OutcomeLabel, Counter>,
     /// The same per webhook.
@@ -89,6 +91,12 @@ impl Metrics {
             "events_ingested",
             "Events accepted",
             events_ingested.clone(),
+        );
+        let ingest_rejected = Counter::default();
+        registry.register(
+            "ingest_rejected",
+            "Ingest stream entries rejected by the input rules",
+            ingest_rejected.clone(),
         );
         let deliveries = Family::<OutcomeLabel, Counter>::default();
         registry.register("deliveries", "Deliveries by outcome", deliveries.clone());
@@ -135,6 +143,7 @@ impl Metrics {
         Metrics {
             registry,
             events_ingested,
+            ingest_rejected,
             deliveries,
             webhook_deliveries,
             attempts,

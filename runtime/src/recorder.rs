@@ -13,8 +13,9 @@
 //! over after the visibility timeout.
 
 use crate::model::Attempt;
-use crate::store::deliveries::{DeliveryRecord, Outcome, OutcomeBatch, OutcomeWrite};
-use crate::store::{Store, StoreError};
+use crate::store::deliveries::DeliveryRecord;
+use crate::store::outcomes::{Outcome, OutcomeBatch, OutcomeWrite};
+use crate::store::{Shard, Store, StoreError};
 use std::sync::Arc;
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
@@ -29,11 +30,11 @@ enum Pending {
         url: String,
         attempt: Option<Box<Attempt>>,
         outcome: Outcome,
-        entry_id: String,
+        entry: (Shard, String),
         done: oneshot::Sender<Result<(), Arc<StoreError>>>,
     },
     Ack {
-        entry_id: String,
+        entry: (Shard, String),
         done: oneshot::Sender<Result<(), Arc<StoreError>>>,
     },
 }
@@ -61,7 +62,7 @@ impl Recorder {
         url: String,
         attempt: Option<Attempt>,
         outcome: Outcome,
-        entry_id: String,
+        entry: (Shard, String),
     ) -> Result<(), StoreError> {
         let (done, wait) = oneshot::channel();
         self.submit(
@@ -70,7 +71,7 @@ impl Recorder {
                 url,
                 attempt: attempt.map(Box::new),
                 outcome,
-                entry_id,
+                entry,
                 done,
             },
             wait,
@@ -80,9 +81,9 @@ impl Recorder {
 
     /// Acknowledges `entry_id` with no outcome (a duplicate of a finished
     /// delivery, or one whose records are gone).
-    pub async fn ack(&self, entry_id: String) -> Result<(), StoreError> {
+    pub async fn ack(&self, entry: (Shard, String)) -> Result<(), StoreError> {
         let (done, wait) = oneshot::channel();
-        self.submit(Pending::Ack { entry_id, done }, wait).await
+        self.submit(Pending::Ack { entry, done }, wait).await
     }
 
     async fn submit(
@@ -110,17 +111,18 @@ async fn write_loop(store: Store, mut rx: mpsc::UnboundedReceiver<Pending>) {
                     url,
                     attempt,
                     outcome,
-                    entry_id,
+                    entry,
                     ..
                 } => batch.add(OutcomeWrite {
+                    org: &delivery.org,
                     delivery_id: &delivery.id,
                     webhook_id: &delivery.webhook_id,
                     url,
                     attempt: attempt.as_deref(),
                     outcome,
-                    entry_id,
+                    entry: (entry.0, &entry.1),
                 }),
-                Pending::Ack { entry_id, .. } => batch.ack(entry_id),
+                Pending::Ack { entry, .. } => batch.ack(entry.0, &entry.1),
             }
         }
         let result = store.write_outcomes(batch).await.map_err(Arc::new);

@@ -9,7 +9,7 @@ use crate::deliver::{policy::NetPolicy, tls_config, Sender};
 use crate::embedded;
 use crate::metrics::Metrics;
 use crate::plugin::{EngineOptions, PluginEngine, PluginHost, PluginLimits, PluginLoader};
-use crate::store::{self, Store};
+use crate::store::{Store, StoreError, StoreOptions};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -32,13 +32,13 @@ pub enum ServeError {
     /// No Redis.
     #[error(transparent)]
     Embedded(#[from] embedded::EmbeddedError),
-    /// Redis refused the connection.
-    #[error("cannot connect to Redis at {url}: {source}")]
+    /// Redis refused the connection, or holds data Herald cannot use.
+    #[error("cannot use Redis at {url}: {source}")]
     Redis {
         /// The URL (credentials removed).
         url: String,
         /// Why.
-        source: redis::RedisError,
+        source: StoreError,
     },
     /// TLS roots.
     #[error(transparent)]
@@ -68,6 +68,11 @@ fn redacted(url: &str) -> String {
 /// which address are in use is always said once.
 fn announce(line: &str) {
     tracing::info!("{line}");
+    banner(line);
+}
+
+/// `line` on stderr, unless info-level logging already shows the same.
+fn banner(line: &str) {
     if !tracing::enabled!(tracing::Level::INFO) {
         eprintln!("herald: {line}");
     }
@@ -106,19 +111,30 @@ pub async fn run(
         redis.description
     ));
     let (url, embedded_redis) = (redis.url, redis.embedded);
-    let connect = |timeout| {
-        let url = url.clone();
-        async move {
-            store::connect(&url, timeout)
-                .await
-                .map_err(|source| ServeError::Redis {
-                    url: redacted(&url),
-                    source,
-                })
-        }
+    let redis_error = |source| ServeError::Redis {
+        url: redacted(&url),
+        source,
     };
-    let con = connect(Duration::from_secs(5)).await?;
-    let store = Store::new(con, settings.retention, settings.log_bound_per_webhook);
+    let store = Store::open(&StoreOptions {
+        url: url.clone(),
+        response_timeout: Duration::from_secs(5),
+        retention: settings.retention,
+        log_bound: settings.log_bound_per_webhook,
+        shards: settings.queue_shards,
+    })
+    .await
+    .map_err(redis_error)?;
+    store.check_layout().await.map_err(redis_error)?;
+    // Blocking reads wait up to a second; they get connections of their own.
+    let (worker_reader, ingest_reader) = if role == Role::Api {
+        (None, None)
+    } else {
+        let reader = || store.dedicated(Duration::from_secs(10));
+        (
+            Some(reader().await.map_err(redis_error)?),
+            Some(reader().await.map_err(redis_error)?),
+        )
+    };
 
     let policy = Arc::new(NetPolicy {
         allow_http: settings.allow_http,
@@ -148,26 +164,38 @@ pub async fn run(
     });
 
     let work_stop = CancellationToken::new();
+    let on_change = {
+        let app = app.clone();
+        Box::new(move |id: Option<&str>| match id {
+            Some(id) => {
+                app.webhooks.invalidate(id);
+                app.host.evict_webhook(id);
+            }
+            None => app.webhooks.clear(),
+        })
+    };
     let mut tasks = vec![tokio::spawn(crate::cache::follow_changes(
-        app.clone(),
-        url.clone(),
+        app.store.clone(),
+        on_change,
         work_stop.clone(),
     ))];
-    if role != Role::Api {
-        let reader = connect(Duration::from_secs(10)).await?;
+    if let (Some(worker_reader), Some(ingest_reader)) = (worker_reader, ingest_reader) {
         tasks.push(tokio::spawn(crate::worker::run(
             app.clone(),
-            reader,
+            worker_reader,
             work_stop.clone(),
         )));
         tasks.push(tokio::spawn(crate::worker::schedule_retries(
             app.clone(),
             work_stop.clone(),
         )));
-        let ingest_reader = connect(Duration::from_secs(10)).await?;
         tasks.push(tokio::spawn(crate::ingest::consume_stream(
             app.store.clone(),
             ingest_reader,
+            crate::ingest::Counters {
+                ingested: app.metrics.events_ingested.clone(),
+                rejected: app.metrics.ingest_rejected.clone(),
+            },
             crate::worker::consumer_name(),
             work_stop.clone(),
         )));
@@ -188,7 +216,9 @@ pub async fn run(
             .local_addr()
             .map(|a| a.to_string())
             .unwrap_or_default();
-        announce(&format!("API on http://{addr}"));
+        // Tests find the address in this line (`addr=…`).
+        tracing::info!(%addr, "API listening");
+        banner(&format!("API on http://{addr}"));
         let router = match role {
             Role::Worker => crate::api::ops_router(app.clone()),
             Role::Api | Role::All => crate::api::router(app.clone()),

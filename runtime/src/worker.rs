@@ -8,12 +8,13 @@
 use crate::app::App;
 use crate::attempt::{self, Filters};
 use crate::event::Event;
-use crate::queue::{self, Claimed, Queue};
 use crate::recorder::Recorder;
 use crate::retry;
-use crate::store::deliveries::{DeliveryRecord, Outcome};
-use crate::store::{now_ms, StoreError};
-use redis::aio::ConnectionManager;
+use crate::shutdown::sleep_or_stop;
+use crate::store::deliveries::DeliveryRecord;
+use crate::store::outcomes::Outcome;
+use crate::store::queue::{Claimed, Queue};
+use crate::store::{now_ms, Store, StoreError};
 use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -29,17 +30,14 @@ pub fn consumer_name() -> String {
     let host = std::fs::read_to_string("/etc/hostname")
         .map(|h| h.trim().to_string())
         .unwrap_or_else(|_| "herald".into());
-    format!(
-        "{host}-{}-{}",
-        std::process::id(),
-        crate::ingest::new_id("c")
-    )
+    format!("{host}-{}-{}", std::process::id(), crate::id::new_id("c"))
 }
 
 /// Runs the delivery loop until `shutdown`, then drains in-flight work.
-pub async fn run(app: Arc<App>, reader: ConnectionManager, shutdown: CancellationToken) {
-    let mut queue = Queue::new(reader, app.store.clone(), consumer_name());
-    while let Err(e) = queue.ensure_group().await {
+/// `reader` is a dedicated store connection for the blocking reads.
+pub async fn run(app: Arc<App>, reader: Store, shutdown: CancellationToken) {
+    let mut queue = Queue::new(reader, consumer_name());
+    while let Err(e) = queue.ensure_groups().await {
         tracing::warn!("cannot create the consumer group yet: {e}");
         if sleep_or_stop(Duration::from_secs(1), &shutdown).await {
             return;
@@ -124,7 +122,7 @@ pub async fn run(app: Arc<App>, reader: ConnectionManager, shutdown: Cancellatio
 /// Moves due retries back onto the queue, until `shutdown`.
 pub async fn schedule_retries(app: Arc<App>, shutdown: CancellationToken) {
     loop {
-        match queue::move_due_retries(&app.store, 1000).await {
+        match app.store.move_due_retries(1000).await {
             Ok(1000) => continue,
             Ok(_) => {}
             Err(e) => tracing::warn!("moving due retries failed: {e}"),
@@ -132,14 +130,6 @@ pub async fn schedule_retries(app: Arc<App>, shutdown: CancellationToken) {
         if sleep_or_stop(Duration::from_millis(200), &shutdown).await {
             return;
         }
-    }
-}
-
-/// Sleeps; returns true if `shutdown` fired first.
-pub async fn sleep_or_stop(d: Duration, shutdown: &CancellationToken) -> bool {
-    tokio::select! {
-        _ = shutdown.cancelled() => true,
-        _ = tokio::time::sleep(d) => false,
     }
 }
 
@@ -156,7 +146,10 @@ enum Work {
 /// Loads the deliveries of `batch` and their events (each event read and
 /// parsed once, however many deliveries of the batch share it).
 async fn load(app: &App, batch: &[Claimed]) -> Result<Vec<Work>, StoreError> {
-    let ids: Vec<&str> = batch.iter().map(|c| c.delivery_id.as_str()).collect();
+    let ids: Vec<_> = batch
+        .iter()
+        .map(|c| (c.shard, c.delivery_id.as_str()))
+        .collect();
     let loaded = app.store.load_batch(&ids).await?;
     let mut parsed: HashMap<*const u8, Option<Arc<Event>>> = HashMap::new();
     Ok(loaded
@@ -178,6 +171,11 @@ async fn load(app: &App, batch: &[Claimed]) -> Result<Vec<Work>, StoreError> {
         .collect())
 }
 
+/// The claimed entry, as the recorder acknowledges it.
+fn entry(claimed: &Claimed) -> (crate::store::Shard, String) {
+    (claimed.shard, claimed.entry_id.clone())
+}
+
 async fn process(
     app: Arc<App>,
     recorder: Recorder,
@@ -187,7 +185,7 @@ async fn process(
 ) {
     let result = match work {
         Work::Attempt(delivery, event) => handle(&app, &recorder, &claimed, delivery, event).await,
-        Work::Ack => recorder.ack(claimed.entry_id.clone()).await,
+        Work::Ack => recorder.ack(entry(&claimed)).await,
         Work::Failed(e) => Err(e),
     };
     if let Err(e) = result {
@@ -204,19 +202,23 @@ async fn handle(
     event: Option<Arc<Event>>,
 ) -> Result<(), StoreError> {
     let store = &app.store;
-    let Some(webhook) = app.webhooks.get(&delivery.webhook_id).await? else {
-        return recorder.ack(claimed.entry_id.clone()).await;
+    let Some(webhook) = app
+        .webhooks
+        .get(&delivery.org, &delivery.webhook_id)
+        .await?
+    else {
+        return recorder.ack(entry(claimed)).await;
     };
     if !webhook.active {
         let outcome = store
-            .park(&delivery.id, &webhook.id, &claimed.entry_id)
+            .park(&delivery.org, &delivery.id, &webhook.id, &claimed.entry_id)
             .await?;
         tracing::debug!(delivery = %delivery.id, webhook = %webhook.id, "inactive webhook: {outcome}");
         return Ok(());
     }
     let Some(event) = event else {
         tracing::warn!(delivery = %delivery.id, "the event is gone (expired or corrupt); dropping the delivery");
-        return recorder.ack(claimed.entry_id.clone()).await;
+        return recorder.ack(entry(claimed)).await;
     };
     let number = delivery.attempts + 1;
     let (record, result) =
@@ -232,16 +234,18 @@ async fn handle(
         })
         .inc();
     let outcome = match result {
-        attempt::Result::Delivered => Outcome::Succeeded,
-        attempt::Result::Filtered(reason) => Outcome::Filtered { reason },
-        attempt::Result::Failed { gone: true, .. } => {
+        attempt::Ending::Delivered => Outcome::Succeeded,
+        attempt::Ending::Filtered(reason) => Outcome::Filtered { reason },
+        attempt::Ending::Failed { gone: true, .. } => {
             let reason = "the receiver answered 410 Gone; webhook deactivated";
-            store.deactivate_webhook(&webhook.id, reason).await?;
+            store
+                .deactivate_webhook(&webhook.org, &webhook.id, reason)
+                .await?;
             app.webhooks.invalidate(&webhook.id);
             tracing::warn!(webhook = %webhook.id, "{reason}");
             Outcome::Dead
         }
-        attempt::Result::Failed { retry_after, .. } => {
+        attempt::Ending::Failed { retry_after, .. } => {
             match retry::scheduled_delay(&webhook.retry.schedule, number as usize) {
                 Some(delay) => {
                     let wait = retry::next_delay(delay, retry_after, app.settings.retry_after_cap);
@@ -261,7 +265,7 @@ async fn handle(
             webhook.url.clone(),
             record,
             outcome.clone(),
-            claimed.entry_id.clone(),
+            entry(claimed),
         )
         .await?;
     let label = match &outcome {

@@ -1,26 +1,113 @@
-//! Herald as a real process: spawned from the built binary with its own
-//! settings, waited for until it answers, stopped gracefully or killed, and
-//! driven through its HTTP API.
+//! Herald under test, two ways, both driven through its HTTP API ([`Api`],
+//! which both dereference to):
+//!
+//! - [`HeraldInProcess`]: `herald::serve::run` in the test's own runtime on a
+//!   listener the test bound to port 0. The default: nothing to spawn, no
+//!   port to guess.
+//! - [`HeraldProcess`]: the real binary, for what needs a process: signals,
+//!   SIGKILL, its log on stderr, the environment-variable configuration. It
+//!   listens on port 0 too and the test reads the port from its log.
 
+pub use crate::api::{Api, ADMIN_TOKEN};
 use crate::herald_bin;
-use bytes::Bytes;
-use http_body_util::{BodyExt, Full};
-use hyper_util::client::legacy::{connect::HttpConnector, Client};
-use hyper_util::rt::TokioExecutor;
-use serde_json::Value;
+use herald::config::Settings;
+use herald::serve::Role;
+use std::ops::Deref;
 use std::process::{Child, Command, Stdio};
 use std::time::Duration;
+use tokio_util::sync::CancellationToken;
 
-/// The operator token tests use.
-pub const ADMIN_TOKEN: &str = "test-admin-token-0123456789";
+/// Settings of an in-process Herald on `redis_url` that may deliver to
+/// loopback and trusts `ca` (the receivers' CA).
+pub fn trusting_settings(redis_url: &str, ca: &crate::tls::TestCa) -> Settings {
+    Settings {
+        redis_url: Some(redis_url.to_string()),
+        allow_private_nets: vec!["127.0.0.0/8".parse().expect("CIDR")],
+        extra_ca_file: Some(ca.ca_file.clone()),
+        ..Settings::default()
+    }
+}
 
-/// A running `herald serve`.
+/// Herald running inside the test process (its own store, workers, plugin
+/// engine and API; nothing shared with another instance but Redis).
+pub struct HeraldInProcess {
+    api: Api,
+    shutdown: CancellationToken,
+    task: Option<tokio::task::JoinHandle<Result<(), herald::serve::ServeError>>>,
+    _dir: tempfile::TempDir,
+}
+
+impl HeraldInProcess {
+    /// Starts Herald with `settings` (its admin token, data dir and listener
+    /// are set here) in `role`, and waits until it answers.
+    pub async fn start(mut settings: Settings, role: Role) -> Self {
+        let dir = tempfile::tempdir().expect("data dir");
+        settings.admin_token = Some(ADMIN_TOKEN.to_string());
+        settings.data_dir = dir.path().to_path_buf();
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind port 0");
+        let addr = listener.local_addr().expect("bound address");
+        settings.listen = addr;
+        let shutdown = CancellationToken::new();
+        let task = tokio::spawn(herald::serve::run(
+            settings,
+            role,
+            Some(listener),
+            shutdown.clone(),
+        ));
+        let herald = HeraldInProcess {
+            api: Api::new(format!("http://{addr}"), None),
+            shutdown,
+            task: Some(task),
+            _dir: dir,
+        };
+        let task = herald.task.as_ref().expect("just set");
+        herald
+            .api
+            .wait_healthy(|| {
+                task.is_finished()
+                    .then(|| "serve::run returned".to_string())
+            })
+            .await;
+        herald
+    }
+
+    /// Trusting `ca`, delivering to loopback, all roles.
+    pub async fn trusting(redis_url: &str, ca: &crate::tls::TestCa) -> Self {
+        Self::start(trusting_settings(redis_url, ca), Role::All).await
+    }
+
+    /// Shuts down gracefully (as on SIGTERM) and returns what `run` returned.
+    pub async fn stop(mut self) -> Result<(), herald::serve::ServeError> {
+        self.shutdown.cancel();
+        match self.task.take() {
+            Some(task) => task.await.expect("serve::run did not panic"),
+            None => Ok(()),
+        }
+    }
+}
+
+impl Deref for HeraldInProcess {
+    type Target = Api;
+    fn deref(&self) -> &Api {
+        &self.api
+    }
+}
+
+/// Dropping starts a graceful shutdown and does not wait for it: the
+/// workers may still finish what they hold. Use [`HeraldInProcess::stop`]
+/// when the test goes on with the same Redis.
+impl Drop for HeraldInProcess {
+    fn drop(&mut self) {
+        self.shutdown.cancel();
+    }
+}
+
+/// A running `herald serve` process.
 pub struct HeraldProcess {
     child: Child,
-    client: Client<HttpConnector, Full<Bytes>>,
-    /// The API base URL.
-    pub base: String,
-    stderr_path: std::path::PathBuf,
+    api: Api,
     _dir: Option<tempfile::TempDir>,
 }
 
@@ -64,10 +151,36 @@ impl Options {
     }
 }
 
+/// The text of `log` without terminal colour codes.
+fn strip_ansi(log: &str) -> String {
+    let mut out = String::with_capacity(log.len());
+    let mut chars = log.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // ESC [ … final byte in @..~
+            for c in chars.by_ref() {
+                if ('@'..='~').contains(&c) && c != '[' {
+                    break;
+                }
+            }
+        } else {
+            out.push(c);
+        }
+    }
+    out
+}
+
+/// The address Herald logged it listens on (`API listening addr=…`).
+fn listening_addr(log: &str) -> Option<std::net::SocketAddr> {
+    let log = strip_ansi(log);
+    let line = log.lines().find(|l| l.contains("API listening"))?;
+    let at = line.find("addr=")? + "addr=".len();
+    line[at..].split_whitespace().next()?.parse().ok()
+}
+
 impl HeraldProcess {
-    /// Starts Herald and waits for `/healthz`.
+    /// Starts Herald on port 0 and waits for `/healthz` on the port it chose.
     pub async fn start(options: Options) -> Self {
-        let port = crate::redis::free_port();
         let dir = tempfile::tempdir().expect("data dir");
         let stderr_path = dir.path().join("herald.log");
         let stderr = std::fs::File::create(&stderr_path).expect("log file");
@@ -76,52 +189,57 @@ impl HeraldProcess {
             .args(["--role", options.role.as_deref().unwrap_or("all")])
             .env_clear()
             .env("PATH", std::env::var("PATH").unwrap_or_default())
-            .env("HERALD_LISTEN", format!("127.0.0.1:{port}"))
+            .env("HERALD_LISTEN", "127.0.0.1:0")
             .env("HERALD_ADMIN_TOKEN", ADMIN_TOKEN)
             .env("HERALD_DATA_DIR", dir.path())
-            .env("HERALD_LOG", "info,herald=debug")
+            .env("NO_COLOR", "1")
             .stdout(Stdio::null())
             .stderr(stderr);
         if let Some(url) = &options.redis_url {
             cmd.env("HERALD_REDIS_URL", url);
         }
+        let mut log_filter = "info,herald=debug".to_string();
         for (k, v) in &options.env {
-            cmd.env(k, v);
+            match k.as_str() {
+                "HERALD_LOG" => log_filter = v.clone(),
+                _ => {
+                    cmd.env(k, v);
+                }
+            }
         }
-        let child = cmd.spawn().expect("herald starts");
-        let client = Client::builder(TokioExecutor::new())
-            .pool_max_idle_per_host(64)
-            .build_http();
+        // Whatever else is asked for, the line with the port is logged.
+        cmd.env("HERALD_LOG", format!("{log_filter},herald::serve=info"));
+        let mut child = cmd.spawn().expect("herald starts");
+        let read_log = || std::fs::read_to_string(&stderr_path).unwrap_or_default();
+        let deadline = tokio::time::Instant::now() + Duration::from_secs(30);
+        let addr = loop {
+            if let Some(addr) = listening_addr(&read_log()) {
+                break addr;
+            }
+            if let Ok(Some(status)) = child.try_wait() {
+                panic!("herald exited early ({status}):\n{}", read_log());
+            }
+            assert!(
+                tokio::time::Instant::now() < deadline,
+                "herald did not log `API listening addr=…` within 30 s:\n{}",
+                read_log()
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        };
         let mut herald = HeraldProcess {
-            client,
+            api: Api::new(format!("http://{addr}"), Some(stderr_path)),
             child,
-            base: format!("http://127.0.0.1:{port}"),
-            stderr_path,
             _dir: Some(dir),
         };
-        herald.wait_healthy().await;
+        let child = &mut herald.child;
         herald
-    }
-
-    async fn wait_healthy(&mut self) {
-        for _ in 0..300 {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("herald exited early ({status}):\n{}", self.log());
-            }
-            if let Ok((200, _)) = self.try_call("GET", "/healthz", None).await {
-                return;
-            }
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
-        panic!(
-            "herald did not answer /healthz within 15 s:\n{}",
-            self.log()
-        );
-    }
-
-    /// Everything Herald logged so far.
-    pub fn log(&self) -> String {
-        std::fs::read_to_string(&self.stderr_path).unwrap_or_default()
+            .api
+            .wait_healthy(|| match child.try_wait() {
+                Ok(Some(status)) => Some(status.to_string()),
+                _ => None,
+            })
+            .await;
+        herald
     }
 
     /// The process id.
@@ -149,160 +267,12 @@ impl HeraldProcess {
         self.kill9();
         None
     }
+}
 
-    async fn try_call(
-        &self,
-        method: &str,
-        path: &str,
-        body: Option<Bytes>,
-    ) -> Result<(u16, Value), String> {
-        self.try_call_as(ADMIN_TOKEN, method, path, body).await
-    }
-
-    async fn try_call_as(
-        &self,
-        key: &str,
-        method: &str,
-        path: &str,
-        body: Option<Bytes>,
-    ) -> Result<(u16, Value), String> {
-        let request = http::Request::builder()
-            .method(method)
-            .uri(format!("{}{path}", self.base))
-            .header("authorization", format!("Bearer {key}"))
-            .header("content-type", "application/json")
-            .body(Full::new(body.unwrap_or_default()))
-            .map_err(|e| e.to_string())?;
-        let response = self
-            .client
-            .request(request)
-            .await
-            .map_err(|e| e.to_string())?;
-        let status = response.status().as_u16();
-        let bytes = response
-            .into_body()
-            .collect()
-            .await
-            .map_err(|e| e.to_string())?
-            .to_bytes();
-        let value = serde_json::from_slice(&bytes)
-            .unwrap_or_else(|_| Value::String(String::from_utf8_lossy(&bytes).into()));
-        Ok((status, value))
-    }
-
-    /// Calls the API as the operator with a JSON body.
-    pub async fn call(&self, method: &str, path: &str, body: Option<Value>) -> (u16, Value) {
-        let bytes = body.map(|b| Bytes::from(b.to_string()));
-        self.try_call(method, path, bytes).await.expect("API call")
-    }
-
-    /// Calls the API with another key.
-    pub async fn call_as(
-        &self,
-        key: &str,
-        method: &str,
-        path: &str,
-        body: Option<Value>,
-    ) -> (u16, Value) {
-        let bytes = body.map(|b| Bytes::from(b.to_string()));
-        self.try_call_as(key, method, path, bytes)
-            .await
-            .expect("API call")
-    }
-
-    /// Calls the API with raw bytes.
-    pub async fn call_raw(&self, method: &str, path: &str, body: Vec<u8>) -> (u16, Value) {
-        self.try_call(method, path, Some(Bytes::from(body)))
-            .await
-            .expect("API call")
-    }
-
-    /// Creates an org; returns its id.
-    pub async fn org(&self) -> String {
-        let (status, org) = self
-            .call(
-                "POST",
-                "/v1/orgs",
-                Some(serde_json::json!({"name": "Acme"})),
-            )
-            .await;
-        assert_eq!(status, 201, "{org}\n{}", self.log());
-        org["id"].as_str().expect("org id").to_string()
-    }
-
-    /// Creates a webhook; returns the created body (with `id` and `secret`).
-    pub async fn webhook(&self, org: &str, body: Value) -> Value {
-        let (status, hook) = self
-            .call("POST", &format!("/v1/orgs/{org}/webhooks"), Some(body))
-            .await;
-        assert_eq!(status, 201, "{hook}");
-        hook
-    }
-
-    /// Publishes an event; returns the 202 body.
-    pub async fn publish(&self, org: &str, body: Value) -> Value {
-        let (status, answer) = self
-            .call("POST", &format!("/v1/orgs/{org}/events"), Some(body))
-            .await;
-        assert_eq!(status, 202, "{answer}");
-        answer
-    }
-
-    /// Publishes events `e0` … `e{n-1}` of type `event_type` (data
-    /// `{"i": i}`) from `publishers` concurrent tasks; returns when all are accepted.
-    pub async fn publish_numbered(
-        self: &std::sync::Arc<Self>,
-        org: &str,
-        event_type: &str,
-        n: usize,
-        publishers: usize,
-    ) {
-        let tasks: Vec<_> = (0..publishers)
-            .map(|p| {
-                let (h, org, event_type) = (self.clone(), org.to_string(), event_type.to_string());
-                tokio::spawn(async move {
-                    for i in (p..n).step_by(publishers) {
-                        h.publish(
-                            &org,
-                            serde_json::json!({"id": format!("e{i}"), "type": event_type, "data": {"i": i}}),
-                        )
-                        .await;
-                    }
-                })
-            })
-            .collect();
-        for t in tasks {
-            t.await.expect("publisher");
-        }
-    }
-
-    /// Polls a webhook's delivery log until `pred` holds on it.
-    pub async fn wait_deliveries(
-        &self,
-        org: &str,
-        webhook: &str,
-        timeout: Duration,
-        pred: impl Fn(&[Value]) -> bool,
-    ) -> Vec<Value> {
-        let deadline = tokio::time::Instant::now() + timeout;
-        loop {
-            let (_, list) = self
-                .call(
-                    "GET",
-                    &format!("/v1/orgs/{org}/webhooks/{webhook}/deliveries?limit=500"),
-                    None,
-                )
-                .await;
-            let items = list["items"].as_array().cloned().unwrap_or_default();
-            if pred(&items) {
-                return items;
-            }
-            assert!(
-                tokio::time::Instant::now() < deadline,
-                "deliveries never reached the expected state: {items:#?}"
-            );
-            tokio::time::sleep(Duration::from_millis(50)).await;
-        }
+impl Deref for HeraldProcess {
+    type Target = Api;
+    fn deref(&self) -> &Api {
+        &self.api
     }
 }
 
@@ -310,5 +280,22 @@ impl Drop for HeraldProcess {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #[test]
+    fn finds_the_listening_address_in_plain_and_coloured_logs() {
+        let plain =
+            "2026-01-01T00:00:00Z  INFO herald::serve: API listening addr=127.0.0.1:40123\n";
+        let coloured = "\u{1b}[2m2026\u{1b}[0m \u{1b}[32m INFO\u{1b}[0m \u{1b}[2mherald::serve\u{1b}[0m\u{1b}[2m:\u{1b}[0m API listening \u{1b}[3maddr\u{1b}[0m\u{1b}[2m=\u{1b}[0m127.0.0.1:40123\n";
+        for log in [plain, coloured] {
+            assert_eq!(
+                super::listening_addr(log),
+                Some("127.0.0.1:40123".parse().expect("addr"))
+            );
+        }
+        assert_eq!(super::listening_addr("INFO starting\n"), None);
     }
 }

@@ -1,12 +1,16 @@
 //! Shared test support for Herald's end-to-end tests: where the built
-//! plugins and the `herald` binary are, and (for the delivery tests) a
-//! private `redis-server` per test.
+//! plugins and the `herald` binary are, Herald in-process or as a process
+//! ([`herald`]) and its API client ([`api`]), a private `redis-server` per
+//! test ([`redis`]), HTTPS receivers ([`receiver`], [`tls`]) and the barrier
+//! that replaces sleep-then-assert-nothing ([`barrier`]).
 //!
 //! The plugins are built from `plugins/` and `tests/fixtures/` by
 //! `tests/run.sh` (`cargo build --profile plugin --target wasm32-wasip2`).
 
 use std::path::{Path, PathBuf};
 
+pub mod api;
+pub mod barrier;
 pub mod herald;
 pub mod receiver;
 pub mod redis;

@@ -1,6 +1,11 @@
 //! A private `redis-server` per test: a free port, its own temp dir, killed
 //! on drop. Tests never touch each other's data or a Redis someone left
 //! running on the default port.
+//!
+//! redis-server must be given its port, so a port is picked free and then
+//! bound by another process: another test may take it in between. Start
+//! notices (the server exits, or the one answering is not ours: its
+//! `process_id` differs) and tries again on a new port.
 
 use std::net::TcpListener;
 use std::process::{Child, Command, Stdio};
@@ -17,18 +22,25 @@ impl TestRedis {
     /// Starts a server with append-only persistence in a fresh temp dir.
     ///
     /// Panics (failing the test) if `redis-server` is not installed or does
-    /// not come up within 10 s.
+    /// not come up.
     pub fn start() -> Self {
-        let dir = tempfile::tempdir().expect("temp dir for redis");
-        Self::start_in(dir)
-    }
-
-    fn start_in(dir: tempfile::TempDir) -> Self {
-        let port = free_port();
-        let child = Self::spawn(port, dir.path());
-        let redis = TestRedis { child, port, dir };
-        redis.wait_ready();
-        redis
+        let mut tries = 0;
+        loop {
+            tries += 1;
+            let (port, dir) = (
+                free_port(),
+                tempfile::tempdir().expect("temp dir for redis"),
+            );
+            let child = Self::spawn(port, dir.path());
+            let mut redis = TestRedis { child, port, dir };
+            match redis.wait_ready() {
+                Ok(()) => return redis,
+                Err(why) if tries < 5 => {
+                    eprintln!("redis-server on port {port}: {why}; trying another port");
+                }
+                Err(why) => panic!("redis-server did not start after {tries} ports: {why}"),
+            }
+        }
     }
 
     /// Stops the server (SIGTERM: it writes its append-only file) and
@@ -39,7 +51,12 @@ impl TestRedis {
             .status();
         let _ = self.child.wait();
         self.child = Self::spawn(self.port, self.dir.path());
-        self.wait_ready();
+        if let Err(why) = self.wait_ready() {
+            panic!(
+                "redis-server did not come back on port {}: {why}",
+                self.port
+            );
+        }
     }
 
     fn spawn(port: u16, dir: &std::path::Path) -> Child {
@@ -77,27 +94,46 @@ impl TestRedis {
         self.port
     }
 
-    fn wait_ready(&self) {
-        let deadline = Instant::now() + Duration::from_secs(10);
+    /// Waits until this server (not another process on its port) answers.
+    fn wait_ready(&mut self) -> Result<(), String> {
+        let deadline = Instant::now() + Duration::from_secs(20);
         while Instant::now() < deadline {
-            if let Ok(mut stream) = std::net::TcpStream::connect(("127.0.0.1", self.port)) {
-                use std::io::{Read, Write};
-                let mut buf = [0u8; 16];
-                if stream.write_all(b"PING\r\n").is_ok()
-                    && stream
-                        .read(&mut buf)
-                        .is_ok_and(|n| buf[..n].starts_with(b"+PONG"))
-                {
-                    return;
-                }
+            if let Ok(Some(status)) = self.child.try_wait() {
+                return Err(format!("exited ({status}), the port was probably taken"));
+            }
+            if let Some(pid) = answering_pid(self.port) {
+                return if pid == self.child.id() {
+                    Ok(())
+                } else {
+                    Err(format!("another redis-server (pid {pid}) answers there"))
+                };
             }
             std::thread::sleep(Duration::from_millis(20));
         }
-        panic!(
-            "redis-server on port {} did not come up within 10 s",
-            self.port
-        );
+        Err("no answer within 20 s".into())
     }
+}
+
+/// The `process_id` of the redis-server answering on `port`, if one does.
+fn answering_pid(port: u16) -> Option<u32> {
+    use std::io::{Read, Write};
+    let mut stream = std::net::TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    stream.write_all(b"INFO server\r\n").ok()?;
+    let mut reply = Vec::new();
+    let mut buf = [0u8; 4096];
+    // A bulk string: `$<len>\r\n<len bytes>\r\n`; read until process_id is in.
+    while !String::from_utf8_lossy(&reply).contains("process_id:") || !reply.ends_with(b"\r\n") {
+        let n = stream.read(&mut buf).ok()?;
+        if n == 0 {
+            return None;
+        }
+        reply.extend_from_slice(&buf[..n]);
+    }
+    String::from_utf8_lossy(&reply)
+        .lines()
+        .find_map(|l| l.strip_prefix("process_id:"))
+        .and_then(|v| v.trim().parse().ok())
 }
 
 impl Drop for TestRedis {

@@ -110,7 +110,10 @@ impl Transform for CrmReshape {
             ));
         }
         let targets = config.mapping.keys().chain(config.constants.keys());
-        if let Some(t) = targets.clone().find(|t| t.split('.').any(str::is_empty)) {
+        if let Some(t) = targets
+            .clone()
+            .find(|t| herald_sdk::path::check(t).is_err())
+        {
             return Err(PluginError::invalid_config(format!(
                 "target {t:?} has an empty segment"
             )));

@@ -151,7 +151,7 @@ impl Transform for Redact {
         if let Some(p) = config
             .paths
             .iter()
-            .find(|p| p.is_empty() || p.split('.').any(str::is_empty))
+            .find(|p| herald_sdk::path::check(p).is_err())
         {
             return Err(PluginError::invalid_config(format!(
                 "path {p:?} has an empty segment"

@@ -3,25 +3,27 @@
 //! only subscribe to catalogued types, and their filters may only use a
 //! type's `filterable` paths (when it lists any).
 
-use super::{ApiError, AppState, Body, Caller};
-use crate::store::{keys, StoreError};
-use axum::extract::Path;
-use axum::http::StatusCode;
+use super::access::{AnyCaller, Operator};
+use super::page::Page;
+use super::{ApiError, AppState, Body, Path};
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use serde_json::{json, Value};
+use serde_json::Value;
 use std::collections::HashMap;
+use utoipa::ToSchema;
 
 /// A catalogue entry.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 pub struct EventType {
     /// The type, e.g. `order.created`.
     #[serde(rename = "type", default)]
+    #[schema(example = "order.created")]
     pub event_type: String,
     /// What it means.
     pub description: String,
     /// A sample `data` payload.
     #[serde(default)]
+    #[schema(value_type = Object)]
     pub example: Value,
     /// Dotted paths filters may use.
     #[serde(default)]
@@ -29,26 +31,38 @@ pub struct EventType {
 }
 
 /// `PUT` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventTypeInput {
+    /// What it means.
     description: String,
+    /// A sample `data` payload (shown to webhook owners, used by test sends).
     #[serde(default)]
+    #[schema(value_type = Object)]
     example: Value,
+    /// Dotted paths filters may use (empty: any).
     #[serde(default)]
+    #[schema(example = json!(["data.order.status"]))]
     filterable: Vec<String>,
 }
 
-/// Creates or replaces a catalogue entry (operator).
+/// Creates or replaces a catalogue entry.
+#[utoipa::path(put, path = "/v1/event-types/{type}", tag = "event-types",
+    params(("type" = String, Path, description = "The event type, e.g. order.created")),
+    request_body = EventTypeInput, responses((status = 200, description = "The entry", body = EventType)))]
 pub async fn put(
     state: AppState,
-    caller: Caller,
+    _: Operator,
     Path(event_type): Path<String>,
     Body(body): Body<EventTypeInput>,
-) -> Result<(StatusCode, Json<EventType>), ApiError> {
-    caller.operator()?;
-    if event_type.is_empty() || event_type.len() > 200 {
-        return Err(ApiError::invalid("the type must be 1 to 200 characters"));
+) -> Result<Json<EventType>, ApiError> {
+    if event_type.trim().is_empty()
+        || event_type.len() > crate::event::MAX_NAME
+        || event_type.chars().any(char::is_control)
+    {
+        return Err(ApiError::invalid(
+            "the type must be 1 to 200 printable characters, e.g. order.created",
+        ));
     }
     if let Some(p) = body
         .filterable
@@ -59,38 +73,31 @@ pub async fn put(
             "`filterable`: {p:?} is not a dotted path like data.order.status"
         )));
     }
+    if !body.example.is_null() && !body.example.is_object() {
+        return Err(ApiError::invalid(
+            "`example` must be a JSON object (a sample `data`)",
+        ));
+    }
     let entry = EventType {
         event_type: event_type.clone(),
         description: body.description,
         example: body.example,
         filterable: body.filterable,
     };
-    let _: () = redis::cmd("HSET")
-        .arg(keys::EVENT_TYPES)
-        .arg(&event_type)
-        .arg(serde_json::to_string(&entry).unwrap_or_default())
-        .query_async(&mut state.store.con())
-        .await
-        .map_err(StoreError::from)?;
-    Ok((StatusCode::OK, Json(entry)))
+    state.store.put_event_type(&event_type, &entry).await?;
+    Ok(Json(entry))
 }
 
 /// The catalogue, by type.
 pub async fn catalogue(state: &AppState) -> Result<HashMap<String, EventType>, ApiError> {
-    let all: HashMap<String, String> = redis::cmd("HGETALL")
-        .arg(keys::EVENT_TYPES)
-        .query_async(&mut state.store.con())
-        .await
-        .map_err(StoreError::from)?;
-    Ok(all
-        .into_iter()
-        .filter_map(|(k, v)| serde_json::from_str(&v).ok().map(|e| (k, e)))
-        .collect())
+    Ok(state.store.event_types().await?)
 }
 
-/// Lists the catalogue (any key).
-pub async fn list(state: AppState, _caller: Caller) -> Result<Json<Value>, ApiError> {
+/// Lists the catalogue (any key), by type.
+#[utoipa::path(get, path = "/v1/event-types", tag = "event-types",
+    responses((status = 200, description = "Every entry, by type", body = Page<EventType>)))]
+pub async fn list(state: AppState, _: AnyCaller) -> Result<Json<Page<EventType>>, ApiError> {
     let mut items: Vec<EventType> = catalogue(&state).await?.into_values().collect();
     items.sort_by(|a, b| a.event_type.cmp(&b.event_type));
-    Ok(Json(json!({"items": items, "next_cursor": null})))
+    Ok(Json(Page::all(items)))
 }

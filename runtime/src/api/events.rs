@@ -2,39 +2,80 @@
 //! the same `id` again answers the same and enqueues nothing.
 //! `POST /v1/orgs/{org}/events/batch` `{"events": [...]}` publishes up to
 //! 1,000 in one request → 202 `{"events": [{"id", "deliveries"}, ...]}`, in order.
+//! Both apply [`NewEvent::parse`], the rules the ingest stream applies too.
 
-use super::{ApiError, AppState, Body, Caller, Permission};
-use crate::ingest::{
-    publish as store_publish, publish_batch as store_publish_batch, NewEvent, MAX_BATCH,
-};
-use axum::extract::Path;
+use super::access::{EventsWrite, OrgAccess};
+use super::{ApiError, AppState, Body};
+use crate::event::NewEvent;
+use crate::store::events::MAX_BATCH;
 use axum::http::StatusCode;
 use axum::Json;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
-use serde_json::{json, Value};
+use utoipa::ToSchema;
 
-/// The body.
-#[derive(Debug, Deserialize)]
+/// An event to publish.
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct EventInput {
+    /// Your id for it: publishing the same id again is a no-op (1 to 200
+    /// characters, no spaces). Generated when absent.
+    #[schema(example = "order-1042-created")]
     id: Option<String>,
+    /// The event type, 1 to 200 characters.
     #[serde(rename = "type")]
+    #[schema(example = "order.created")]
     event_type: String,
+    /// The payload: a JSON object.
+    #[schema(value_type = Object, example = json!({"order_id": 1042, "total": 99.5}))]
     data: Box<RawValue>,
+    /// An environment tag, e.g. `production`.
     environment: Option<String>,
 }
 
-/// Publishes an event.
+impl EventInput {
+    fn parse(self) -> Result<NewEvent, String> {
+        NewEvent::parse(self.id, self.event_type, self.data, self.environment)
+    }
+}
+
+/// An accepted event.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Published {
+    /// The event id.
+    pub id: String,
+    /// Deliveries enqueued (by the first publish of this id).
+    pub deliveries: u64,
+}
+
+/// `POST /v1/orgs/{org}/events/batch` body.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchInput {
+    /// 1 to 1,000 events.
+    events: Vec<EventInput>,
+}
+
+/// The answer to a batch: one entry per event, in order.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct PublishedBatch {
+    /// One per event, in order.
+    pub events: Vec<Published>,
+}
+
+/// Publishes an event (idempotent by `id`).
+#[utoipa::path(post, path = "/v1/orgs/{org}/events", tag = "events", params(("org" = String, Path)),
+    request_body = EventInput,
+    responses((status = 202, description = "Stored durably and fanned out", body = Published)))]
 pub async fn publish(
     state: AppState,
-    caller: Caller,
-    Path(org): Path<String>,
+    access: OrgAccess<EventsWrite>,
     Body(input): Body<EventInput>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    caller.allow(&org, Permission::EventsWrite)?;
-    let event = input.validate().map_err(ApiError::invalid)?;
-    let published = store_publish(&state.store, &org, event)
+) -> Result<(StatusCode, Json<Published>), ApiError> {
+    let event = input.parse().map_err(ApiError::invalid)?;
+    let published = state
+        .store
+        .publish(&access.org, event)
         .await?
         .ok_or_else(|| ApiError::not_found("org"))?;
     if published.created {
@@ -42,27 +83,24 @@ pub async fn publish(
     }
     Ok((
         StatusCode::ACCEPTED,
-        Json(json!({"id": published.id, "deliveries": published.deliveries})),
+        Json(Published {
+            id: published.id,
+            deliveries: published.deliveries,
+        }),
     ))
 }
 
-/// `POST /v1/orgs/{org}/events/batch`: up to [`MAX_BATCH`] events in one request.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct BatchInput {
-    events: Vec<EventInput>,
-}
-
-/// Publishes a batch: every event is validated before any is stored (an
-/// error names the first bad one by index), then all are stored in one
-/// round trip, each atomically and idempotently on its own.
+/// Publishes up to 1,000 events in one request: every event is validated
+/// before any is stored (an error names the first bad one by index), then
+/// all are stored in one round trip, each atomically and idempotently.
+#[utoipa::path(post, path = "/v1/orgs/{org}/events/batch", tag = "events", params(("org" = String, Path)),
+    request_body = BatchInput,
+    responses((status = 202, description = "Every event stored and fanned out", body = PublishedBatch)))]
 pub async fn publish_batch(
     state: AppState,
-    caller: Caller,
-    Path(org): Path<String>,
+    access: OrgAccess<EventsWrite>,
     Body(input): Body<BatchInput>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    caller.allow(&org, Permission::EventsWrite)?;
+) -> Result<(StatusCode, Json<PublishedBatch>), ApiError> {
     if input.events.is_empty() || input.events.len() > MAX_BATCH {
         return Err(ApiError::invalid(format!(
             "`events` must hold 1 to {MAX_BATCH} events (it holds {}); split larger batches",
@@ -74,41 +112,23 @@ pub async fn publish_batch(
         .into_iter()
         .enumerate()
         .map(|(i, e)| {
-            e.validate()
+            e.parse()
                 .map_err(|m| ApiError::invalid(format!("events[{i}]: {m}")))
         })
         .collect::<Result<Vec<_>, _>>()?;
-    let published = store_publish_batch(&state.store, &org, events)
+    let published = state
+        .store
+        .publish_batch(&access.org, events)
         .await?
         .ok_or_else(|| ApiError::not_found("org"))?;
     let created = published.iter().filter(|p| p.created).count();
     state.metrics.events_ingested.inc_by(created as u64);
-    let events: Vec<Value> = published
-        .iter()
-        .map(|p| json!({"id": p.id, "deliveries": p.deliveries}))
-        .collect();
-    Ok((StatusCode::ACCEPTED, Json(json!({ "events": events }))))
-}
-
-impl EventInput {
-    /// Checks the fields; the message says what to fix.
-    fn validate(self) -> Result<NewEvent, String> {
-        if self.event_type.trim().is_empty() || self.event_type.len() > 200 {
-            return Err("`type` must be 1 to 200 characters, e.g. \"order.created\"".into());
-        }
-        if let Some(id) = &self.id {
-            if id.is_empty() || id.len() > 200 || id.contains(char::is_whitespace) {
-                return Err("`id` must be 1 to 200 characters without spaces".into());
-            }
-        }
-        if !self.data.get().trim_start().starts_with('{') {
-            return Err("`data` must be a JSON object".into());
-        }
-        Ok(NewEvent {
-            id: self.id,
-            event_type: self.event_type,
-            data: self.data,
-            environment: self.environment,
+    let events = published
+        .into_iter()
+        .map(|p| Published {
+            id: p.id,
+            deliveries: p.deliveries,
         })
-    }
+        .collect();
+    Ok((StatusCode::ACCEPTED, Json(PublishedBatch { events })))
 }

@@ -5,27 +5,58 @@ use super::AppState;
 use axum::http::{header, StatusCode};
 use axum::response::IntoResponse;
 use axum::Json;
-use serde_json::json;
+use serde::Serialize;
+use utoipa::ToSchema;
 
-/// Liveness.
-pub async fn healthz() -> impl IntoResponse {
-    Json(json!({"status": "ok"}))
+/// A probe's answer.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Health {
+    /// `ok`, `ready` or `unavailable`.
+    #[schema(example = "ok")]
+    pub status: String,
+    /// Why it is unavailable.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub reason: Option<String>,
 }
 
-/// Readiness: Redis reachable.
-pub async fn readyz(state: AppState) -> impl IntoResponse {
+/// Liveness: the process answers.
+#[utoipa::path(get, path = "/healthz", tag = "operations", security(()),
+    responses((status = 200, description = "Alive", body = Health)))]
+pub async fn healthz() -> Json<Health> {
+    Json(Health {
+        status: "ok".into(),
+        reason: None,
+    })
+}
+
+/// Readiness: Redis answers.
+#[utoipa::path(get, path = "/readyz", tag = "operations", security(()),
+    responses((status = 200, description = "Ready", body = Health),
+              (status = 503, description = "Redis does not answer", body = Health)))]
+pub async fn readyz(state: AppState) -> (StatusCode, Json<Health>) {
     match state.store.ping().await {
-        Ok(()) => (StatusCode::OK, Json(json!({"status": "ready"}))),
+        Ok(()) => (
+            StatusCode::OK,
+            Json(Health {
+                status: "ready".into(),
+                reason: None,
+            }),
+        ),
         Err(e) => (
             StatusCode::SERVICE_UNAVAILABLE,
-            Json(json!({"status": "unavailable", "reason": format!("redis: {e}")})),
+            Json(Health {
+                status: "unavailable".into(),
+                reason: Some(format!("redis: {e}")),
+            }),
         ),
     }
 }
 
 /// Prometheus metrics.
+#[utoipa::path(get, path = "/metrics", tag = "operations", security(()),
+    responses((status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain")))]
 pub async fn metrics(state: AppState) -> impl IntoResponse {
-    if let Ok((stream, retries)) = crate::queue::depth(&state.store).await {
+    if let Ok((stream, retries)) = state.store.queue_depth().await {
         let gauge = |q: &str| {
             state
                 .metrics

@@ -2,41 +2,78 @@
 //! stored hashed), listed without secrets, revoked. A key holding
 //! `keys:write` may manage its org's keys but never grant more than it has.
 
-use super::auth::{hash_key, Permission, StoredKey};
-use super::page::{page, PageQuery};
-use super::{orgs::require, ApiError, AppState, Body, Caller};
-use crate::ingest::new_id;
-use crate::store::{keys, now_ms, StoreError};
-use axum::extract::{Path, Query};
+use super::access::{hash_key, Caller, KeysWrite, OrgAccess, Permission, StoredKey};
+use super::orgs::require;
+use super::page::{Page, PageQuery};
+use super::{ApiError, AppState, Body, Path, Query};
 use axum::http::StatusCode;
 use axum::Json;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// Create body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewKey {
+    /// Display name.
+    #[schema(example = "billing backend")]
     name: String,
+    /// What the key may do (at least one).
     permissions: Vec<Permission>,
 }
 
-/// Creates a key → 201 `{"id", "key", "name", "permissions"}`.
+/// A key as listed (no secret).
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ApiKey {
+    /// The key id.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// What it may do.
+    pub permissions: Vec<Permission>,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
+/// A key just created: the only time `key` is shown.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct CreatedKey {
+    /// The key id.
+    pub id: String,
+    /// The key itself (`hk_…`), for `Authorization: Bearer`.
+    pub key: String,
+    /// Display name.
+    pub name: String,
+    /// What it may do.
+    pub permissions: Vec<Permission>,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
+impl From<StoredKey> for ApiKey {
+    fn from(k: StoredKey) -> Self {
+        ApiKey {
+            id: k.id,
+            name: k.name,
+            permissions: k.permissions,
+            created_at: k.created_at,
+        }
+    }
+}
+
+/// Creates a key.
+#[utoipa::path(post, path = "/v1/orgs/{org}/api-keys", tag = "keys", params(("org" = String, Path)),
+    request_body = NewKey, responses((status = 201, description = "Created; `key` is shown only now", body = CreatedKey)))]
 pub async fn create(
     state: AppState,
-    caller: Caller,
-    Path(org): Path<String>,
+    access: OrgAccess<KeysWrite>,
     Body(body): Body<NewKey>,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    caller.allow(&org, Permission::KeysWrite)?;
-    require(&state, &org).await?;
-    if body.name.trim().is_empty() {
-        return Err(ApiError::invalid("`name` must not be empty"));
-    }
+) -> Result<(StatusCode, Json<CreatedKey>), ApiError> {
+    crate::model::rules::name(&body.name).map_err(ApiError::invalid)?;
     if body.permissions.is_empty() {
         return Err(ApiError::invalid("`permissions` must list at least one of webhooks:read, webhooks:write, events:write, logs:read, keys:write"));
     }
-    if let Caller::Key { permissions, .. } = &caller {
+    if let Caller::Key { permissions, .. } = &access.caller {
         if let Some(p) = body.permissions.iter().find(|p| !permissions.contains(p)) {
             return Err(ApiError::forbidden(format!(
                 "a key cannot grant `{}`, which it does not hold",
@@ -44,88 +81,62 @@ pub async fn create(
             )));
         }
     }
-    let id = new_id("key").replace('_', "");
+    require(&state, &access.org).await?;
+    let id = crate::id::new_id("key").replace('_', "");
     let secret: [u8; 24] = rand::random();
     let key = format!("hk_{id}_{}", hex::encode(secret));
     let stored = StoredKey {
         id: id.clone(),
-        org: org.clone(),
+        org: access.org.clone(),
         name: body.name,
         permissions: body.permissions,
         sha256: hash_key(&key),
-        created_at: crate::event::now_rfc3339(),
+        created_at: crate::clock::now_rfc3339(),
     };
-    redis::pipe()
-        .atomic()
-        .hset(
-            keys::api_key(&id),
-            "json",
-            serde_json::to_string(&stored).unwrap_or_default(),
-        )
-        .ignore()
-        .zadd(keys::org_keys(&org), &id, now_ms())
-        .ignore()
-        .query_async::<()>(&mut state.store.con())
-        .await
-        .map_err(StoreError::from)?;
+    state.store.put_api_key(&access.org, &id, &stored).await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({"id": id, "key": key, "name": stored.name, "permissions": stored.permissions})),
+        Json(CreatedKey {
+            id,
+            key,
+            name: stored.name,
+            permissions: stored.permissions,
+            created_at: stored.created_at,
+        }),
     ))
 }
 
-fn public(k: &StoredKey) -> Value {
-    json!({"id": k.id, "name": k.name, "permissions": k.permissions, "created_at": k.created_at})
-}
-
 /// Lists the org's keys (no secrets).
+#[utoipa::path(get, path = "/v1/orgs/{org}/api-keys", tag = "keys", params(("org" = String, Path), PageQuery),
+    responses((status = 200, description = "A page of keys", body = Page<ApiKey>)))]
 pub async fn list(
     state: AppState,
-    caller: Caller,
-    Path(org): Path<String>,
+    access: OrgAccess<KeysWrite>,
     Query(q): Query<PageQuery>,
-) -> Result<Json<Value>, ApiError> {
-    caller.allow(&org, Permission::KeysWrite)?;
-    require(&state, &org).await?;
-    let (ids, next_cursor) = page(&state.store, &keys::org_keys(&org), &q).await?;
-    let mut items = Vec::new();
-    for id in ids {
-        if let Some(k) = load(&state, &id).await? {
-            items.push(public(&k));
-        }
-    }
-    Ok(Json(json!({"items": items, "next_cursor": next_cursor})))
-}
-
-async fn load(state: &AppState, id: &str) -> Result<Option<StoredKey>, ApiError> {
-    let json: Option<String> = redis::cmd("HGET")
-        .arg(keys::api_key(id))
-        .arg("json")
-        .query_async(&mut state.store.con())
-        .await
-        .map_err(StoreError::from)?;
-    Ok(json.and_then(|j| serde_json::from_str(&j).ok()))
+) -> Result<Json<Page<ApiKey>>, ApiError> {
+    require(&state, &access.org).await?;
+    let (keys, next) = state
+        .store
+        .api_key_page::<StoredKey>(&access.org, q.cursor()?.as_ref(), q.limit()?)
+        .await?;
+    Ok(Json(Page::new(
+        keys.into_iter().map(ApiKey::from).collect(),
+        next,
+    )))
 }
 
 /// Revokes a key.
+#[utoipa::path(delete, path = "/v1/orgs/{org}/api-keys/{id}", tag = "keys",
+    params(("org" = String, Path), ("id" = String, Path)), responses((status = 204, description = "Revoked")))]
 pub async fn revoke(
     state: AppState,
-    caller: Caller,
-    Path((org, id)): Path<(String, String)>,
+    access: OrgAccess<KeysWrite>,
+    Path((_, id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    caller.allow(&org, Permission::KeysWrite)?;
-    match load(&state, &id).await? {
-        Some(k) if k.org == org => {}
+    match state.store.api_key::<StoredKey>(&id).await? {
+        Some(k) if k.org == access.org => {}
         _ => return Err(ApiError::not_found("key")),
     }
-    redis::pipe()
-        .atomic()
-        .del(keys::api_key(&id))
-        .ignore()
-        .zrem(keys::org_keys(&org), &id)
-        .ignore()
-        .query_async::<()>(&mut state.store.con())
-        .await
-        .map_err(StoreError::from)?;
+    state.store.delete_api_key(&access.org, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }

@@ -1,90 +1,74 @@
 //! Organizations (tenants): the operator creates, lists, reads and deletes
 //! them; deleting one deletes its webhooks, keys, events and logs.
 
-use super::page::{page, PageQuery};
-use super::{ApiError, AppState, Body, Caller};
-use crate::ingest::new_id;
+use super::access::{Member, Operator, OrgAccess};
+use super::page::{Page, PageQuery};
+use super::{ApiError, AppState, Body, Query};
 use crate::model::Org;
-use crate::store::keys;
-use axum::extract::{Path, Query};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
-use serde_json::{json, Value};
+use utoipa::ToSchema;
 
 /// `POST /v1/orgs` body.
-#[derive(Debug, Deserialize)]
+#[derive(Debug, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
 pub struct NewOrg {
-    /// Display name.
+    /// Display name, 1 to 200 characters.
+    #[schema(example = "Acme")]
     pub name: String,
 }
 
 /// Creates an org.
+#[utoipa::path(post, path = "/v1/orgs", tag = "orgs", request_body = NewOrg,
+    responses((status = 201, description = "Created", body = Org)))]
 pub async fn create(
     state: AppState,
-    caller: Caller,
+    _: Operator,
     Body(body): Body<NewOrg>,
 ) -> Result<(StatusCode, Json<Org>), ApiError> {
-    caller.operator()?;
-    let name = body.name.trim();
-    if name.is_empty() || name.len() > 200 {
-        return Err(ApiError::invalid("`name` must be 1 to 200 characters"));
-    }
+    crate::model::rules::name(&body.name).map_err(ApiError::invalid)?;
     let org = Org {
-        id: new_id("org"),
-        name: name.to_string(),
-        created_at: crate::event::now_rfc3339(),
+        id: crate::id::new_id("org"),
+        name: body.name.trim().to_string(),
+        created_at: crate::clock::now_rfc3339(),
     };
     state.store.create_org(&org).await?;
     Ok((StatusCode::CREATED, Json(org)))
 }
 
 /// Lists orgs, newest first.
+#[utoipa::path(get, path = "/v1/orgs", tag = "orgs", params(PageQuery),
+    responses((status = 200, description = "A page of orgs", body = Page<Org>)))]
 pub async fn list(
     state: AppState,
-    caller: Caller,
+    _: Operator,
     Query(q): Query<PageQuery>,
-) -> Result<Json<Value>, ApiError> {
-    caller.operator()?;
-    let (ids, next_cursor) = page(&state.store, keys::ORGS, &q).await?;
-    let mut items = Vec::new();
-    for id in ids {
-        if let Some(org) = state.store.org(&id).await? {
-            items.push(org);
-        }
-    }
-    Ok(Json(json!({"items": items, "next_cursor": next_cursor})))
+) -> Result<Json<Page<Org>>, ApiError> {
+    let (orgs, next) = state
+        .store
+        .org_page(q.cursor()?.as_ref(), q.limit()?)
+        .await?;
+    Ok(Json(Page::new(orgs, next)))
 }
 
-/// Reads an org (the operator, or a key of that org).
-pub async fn read(
-    state: AppState,
-    caller: Caller,
-    Path(org): Path<String>,
-) -> Result<Json<Org>, ApiError> {
-    if let Caller::Key { org: own, .. } = &caller {
-        if own != &org {
-            return Err(ApiError::not_found("org"));
-        }
-    }
-    state
-        .store
-        .org(&org)
-        .await?
-        .map(Json)
-        .ok_or_else(|| ApiError::not_found("org"))
+/// Reads an org (the operator, or any key of that org).
+#[utoipa::path(get, path = "/v1/orgs/{org}", tag = "orgs", params(("org" = String, Path)),
+    responses((status = 200, description = "The org", body = Org)))]
+pub async fn read(state: AppState, access: OrgAccess<Member>) -> Result<Json<Org>, ApiError> {
+    require(&state, &access.org).await.map(Json)
 }
 
 /// Deletes an org with its webhooks, keys, events and logs.
+#[utoipa::path(delete, path = "/v1/orgs/{org}", tag = "orgs", params(("org" = String, Path)),
+    responses((status = 204, description = "Deleted")))]
 pub async fn delete(
     state: AppState,
-    caller: Caller,
-    Path(org): Path<String>,
+    _: Operator,
+    access: OrgAccess<Member>,
 ) -> Result<StatusCode, ApiError> {
-    caller.operator()?;
-    require(&state, &org).await?;
-    state.store.delete_org(&org).await?;
+    require(&state, &access.org).await?;
+    state.store.delete_org(&access.org).await?;
     Ok(StatusCode::NO_CONTENT)
 }
 

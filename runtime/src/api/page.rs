@@ -1,101 +1,81 @@
-//! Cursor pagination over Herald's sorted sets (newest first). A cursor is
-//! the last item's score and member, so items created in the same
-//! millisecond are neither skipped nor repeated, and new items never shift
-//! a page.
+//! Lists: `?limit=&cursor=` in, `{"items": [...], "next_cursor": ...}` out,
+//! newest first (see [`crate::store::page`] for how cursors never skip or
+//! repeat an item).
 
 use super::ApiError;
-use crate::store::{Store, StoreError};
-use serde::Deserialize;
+use crate::store::page::Cursor;
+use serde::{Deserialize, Serialize};
+use utoipa::{IntoParams, ToSchema};
 
-/// `limit` and `cursor` query parameters.
-#[derive(Debug, Deserialize, Default)]
+/// Items per page when `limit` is not given.
+pub const DEFAULT_LIMIT: usize = 50;
+/// The largest `limit`.
+pub const MAX_LIMIT: usize = 500;
+
+/// Paging parameters.
+#[derive(Debug, Default, Deserialize, IntoParams)]
 #[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
 pub struct PageQuery {
     /// Items per page, 1 to 500 (default 50).
+    #[param(minimum = 1, maximum = 500)]
     pub limit: Option<usize>,
-    /// `next_cursor` of the previous page.
+    /// The `next_cursor` of the previous page.
     pub cursor: Option<String>,
 }
 
 impl PageQuery {
-    /// The validated limit.
+    /// The limit, checked.
     pub fn limit(&self) -> Result<usize, ApiError> {
-        let limit = self.limit.unwrap_or(50);
-        if (1..=500).contains(&limit) {
-            Ok(limit)
-        } else {
-            Err(ApiError::invalid("`limit` must be between 1 and 500"))
+        match self.limit {
+            None => Ok(DEFAULT_LIMIT),
+            Some(n) if (1..=MAX_LIMIT).contains(&n) => Ok(n),
+            Some(n) => Err(ApiError::invalid(format!(
+                "`limit` {n} must be between 1 and {MAX_LIMIT}"
+            ))),
         }
     }
-}
 
-/// A position: the score and member of the last item returned.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Cursor {
-    score: i64,
-    member: String,
-}
-
-impl Cursor {
-    /// Parses a cursor this API returned.
-    pub fn parse(text: &str) -> Result<Self, ApiError> {
-        let bad = || ApiError::invalid("`cursor` is not a cursor this API returned");
-        let (score, member) = text.split_once(':').ok_or_else(bad)?;
-        Ok(Cursor {
-            score: score.parse().map_err(|_| bad())?,
-            member: member.to_string(),
-        })
-    }
-
-    /// The text form.
-    pub fn encode(&self) -> String {
-        format!("{}:{}", self.score, self.member)
+    /// The cursor, parsed.
+    pub fn cursor(&self) -> Result<Option<Cursor>, ApiError> {
+        parse_cursor(self.cursor.as_deref())
     }
 }
 
-/// Up to `n` members of `key` after `after` (newest first), with the cursor
-/// of the last one returned.
-pub async fn after(
-    store: &Store,
-    key: &str,
-    after: Option<&Cursor>,
-    n: usize,
-) -> Result<Vec<(String, Cursor)>, ApiError> {
-    let max = after.map_or_else(|| "+inf".to_string(), |c| c.score.to_string());
-    // Equal scores come in descending member order; skip those already returned.
-    let fetched: Vec<(String, i64)> = redis::cmd("ZREVRANGEBYSCORE")
-        .arg(key)
-        .arg(max)
-        .arg("-inf")
-        .arg("WITHSCORES")
-        .arg("LIMIT")
-        .arg(0)
-        .arg(n + 1000)
-        .query_async(&mut store.con())
-        .await
-        .map_err(StoreError::from)?;
-    Ok(fetched
-        .into_iter()
-        .filter(|(member, score)| {
-            after.is_none_or(|c| *score < c.score || (*score == c.score && member < &c.member))
-        })
-        .take(n)
-        .map(|(member, score)| (member.clone(), Cursor { score, member }))
-        .collect())
+/// Parses a cursor this API returned.
+pub fn parse_cursor(text: Option<&str>) -> Result<Option<Cursor>, ApiError> {
+    text.map(|t| {
+        Cursor::parse(t)
+            .ok_or_else(|| ApiError::invalid("`cursor` is not a cursor this API returned"))
+    })
+    .transpose()
 }
 
-/// One page of members of `key`: the members and `next_cursor`.
-pub async fn page(
-    store: &Store,
-    key: &str,
-    q: &PageQuery,
-) -> Result<(Vec<String>, Option<String>), ApiError> {
-    let limit = q.limit()?;
-    let cursor = q.cursor.as_deref().map(Cursor::parse).transpose()?;
-    let mut items = after(store, key, cursor.as_ref(), limit + 1).await?;
-    let next = (items.len() > limit).then(|| items[limit - 1].1.encode());
-    items.truncate(limit);
-    Ok((items.into_iter().map(|(m, _)| m).collect(), next))
+/// One page of a list.
+#[derive(Debug, Serialize, ToSchema)]
+pub struct Page<T> {
+    /// The items, newest first.
+    pub items: Vec<T>,
+    /// Pass as `cursor` for the next page; `null` on the last page.
+    pub next_cursor: Option<String>,
+}
+
+impl<T> Page<T> {
+    /// A page of `items`, with the cursor of the next page, if any.
+    pub fn new(items: Vec<T>, next: Option<Cursor>) -> Self {
+        Page {
+            items,
+            next_cursor: next.as_ref().map(Cursor::encode),
+        }
+    }
+
+    /// A whole list in one page.
+    pub fn all(items: Vec<T>) -> Self {
+        Page {
+            items,
+            next_cursor: None,
+        }
+    }
 }
 
 #[cfg(test)]
@@ -103,13 +83,15 @@ mod tests {
     use super::*;
 
     #[test]
-    fn cursors_round_trip_and_reject_garbage() {
-        let c = Cursor {
-            score: 17,
-            member: "wh_a:b".into(),
+    fn limits_and_cursors_are_checked() {
+        let q = |limit, cursor: Option<&str>| PageQuery {
+            limit,
+            cursor: cursor.map(String::from),
         };
-        assert_eq!(Cursor::parse(&c.encode()).ok(), Some(c));
-        assert!(Cursor::parse("nope").is_err());
-        assert!(Cursor::parse("x:y").is_err());
+        assert_eq!(q(None, None).limit().ok(), Some(DEFAULT_LIMIT));
+        assert!(q(Some(0), None).limit().is_err());
+        assert!(q(Some(501), None).limit().is_err());
+        assert!(q(None, Some("garbage")).cursor().is_err());
+        assert!(q(None, Some("12:wh_1")).cursor().is_ok_and(|c| c.is_some()));
     }
 }

@@ -1,18 +1,35 @@
 //! Registering plugins: `PUT /v1/plugins/{name}/{version}` with the `.wasm`
-//! as body: validated, compiled and cached → 201 `{"name", "version", "world", "sha256"}`.
-//! A `name@version` is immutable: the same bytes again is a no-op, other
-//! bytes are a 409.
+//! as body: validated, compiled and cached → 201. A `name@version` is
+//! immutable: the same bytes again is a 200, other bytes are a 409.
 
-use super::{ApiError, AppState, Caller};
-use crate::store::keys;
+use super::access::{AnyCaller, Operator};
+use super::page::Page;
+use super::{ApiError, AppState, Path};
+use crate::store::plugins::Registered;
 use axum::body::Bytes;
-use axum::extract::Path;
 use axum::http::StatusCode;
 use axum::Json;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
 
 /// Largest `.wasm` accepted.
-const MAX_PLUGIN_BYTES: usize = 32 << 20;
+pub const MAX_PLUGIN_BYTES: usize = 32 << 20;
+
+/// A registered plugin.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Plugin {
+    /// Name.
+    #[schema(example = "threshold-filter")]
+    pub name: String,
+    /// Version.
+    #[schema(example = "1.0.0")]
+    pub version: String,
+    /// The WIT world it implements.
+    #[schema(example = "herald:plugin/filter-plugin@0.1.0")]
+    pub world: String,
+    /// Hex SHA-256 of the `.wasm`.
+    pub sha256: String,
+}
 
 fn valid_part(s: &str) -> bool {
     !s.is_empty()
@@ -22,13 +39,18 @@ fn valid_part(s: &str) -> bool {
 }
 
 /// Registers a plugin.
+#[utoipa::path(put, path = "/v1/plugins/{name}/{version}", tag = "plugins",
+    params(("name" = String, Path), ("version" = String, Path)),
+    request_body(content = Vec<u8>, content_type = "application/wasm", description = "The component (.wasm), at most 32 MiB"),
+    responses((status = 201, description = "Registered", body = Plugin),
+              (status = 200, description = "Already registered with these bytes", body = Plugin),
+              (status = 409, description = "Already registered with other bytes", body = super::ErrorBody)))]
 pub async fn register(
     state: AppState,
-    caller: Caller,
+    _: Operator,
     Path((name, version)): Path<(String, String)>,
     request: axum::extract::Request,
-) -> Result<(StatusCode, Json<Value>), ApiError> {
-    caller.operator()?;
+) -> Result<(StatusCode, Json<Plugin>), ApiError> {
     // Components are larger than API bodies: this route has its own limit.
     let body: Bytes = axum::body::to_bytes(request.into_body(), MAX_PLUGIN_BYTES)
         .await
@@ -50,81 +72,63 @@ pub async fn register(
         .await
         .map_err(ApiError::internal)?
         .map_err(|e| ApiError::invalid(format!("not a usable Herald plugin: {e}")))?;
-    let stored: bool = redis::cmd("SET")
-        .arg(keys::plugin_wasm(&reference))
-        .arg(body.as_ref())
-        .arg("NX")
-        .query_async::<Option<String>>(&mut state.store.con())
-        .await
-        .map_err(crate::store::StoreError::from)?
-        .is_some();
-    let meta = json!({"name": name, "version": version, "world": plugin.world().wit_name(), "sha256": plugin.sha256()});
-    if !stored {
-        let existing: Option<String> = redis::cmd("HGET")
-            .arg(keys::PLUGINS)
-            .arg(&reference)
-            .query_async(&mut state.store.con())
-            .await
-            .map_err(crate::store::StoreError::from)?;
-        let same = existing
-            .and_then(|e| serde_json::from_str::<Value>(&e).ok())
-            .is_some_and(|e| e["sha256"] == meta["sha256"]);
-        if !same {
-            return Err(ApiError::conflict(format!(
-                "{reference} is already registered with other content; publish a new version"
-            )));
+    let meta = Plugin {
+        name,
+        version,
+        world: plugin.world().wit_name().to_string(),
+        sha256: plugin.sha256().to_string(),
+    };
+    match state
+        .store
+        .register_plugin(&reference, &body, &meta)
+        .await?
+    {
+        Registered::Created => {
+            state.plugins.insert(&reference, plugin);
+            Ok((StatusCode::CREATED, Json(meta)))
         }
-        return Ok((StatusCode::OK, Json(meta)));
+        Registered::Existed => {
+            let existing: Option<Plugin> = state.store.plugin_meta(&reference).await?;
+            if existing.is_some_and(|e| e.sha256 == meta.sha256) {
+                Ok((StatusCode::OK, Json(meta)))
+            } else {
+                Err(ApiError::conflict(format!(
+                    "{reference} is already registered with other content; publish a new version"
+                )))
+            }
+        }
     }
-    let _: () = redis::cmd("HSET")
-        .arg(keys::PLUGINS)
-        .arg(&reference)
-        .arg(meta.to_string())
-        .query_async(&mut state.store.con())
-        .await
-        .map_err(crate::store::StoreError::from)?;
-    state.plugins.insert(&reference, plugin);
-    Ok((StatusCode::CREATED, Json(meta)))
 }
 
-/// Lists registered plugins (any key).
-pub async fn list(state: AppState, _caller: Caller) -> Result<Json<Value>, ApiError> {
-    let all: std::collections::HashMap<String, String> = redis::cmd("HGETALL")
-        .arg(keys::PLUGINS)
-        .query_async(&mut state.store.con())
-        .await
-        .map_err(crate::store::StoreError::from)?;
-    let mut items: Vec<Value> = all
-        .values()
-        .filter_map(|v| serde_json::from_str(v).ok())
-        .collect();
-    items.sort_by_key(|v| format!("{}@{}", v["name"], v["version"]));
-    Ok(Json(json!({"items": items, "next_cursor": null})))
+/// Lists registered plugins (any key), by name and version.
+#[utoipa::path(get, path = "/v1/plugins", tag = "plugins",
+    responses((status = 200, description = "Every plugin", body = Page<Plugin>)))]
+pub async fn list(state: AppState, _: AnyCaller) -> Result<Json<Page<Plugin>>, ApiError> {
+    let mut items: Vec<Plugin> = state.store.plugin_metas().await?.into_values().collect();
+    items.sort_by(|a, b| (&a.name, &a.version).cmp(&(&b.name, &b.version)));
+    Ok(Json(Page::all(items)))
 }
 
 /// Deletes a plugin; refused (409) while a webhook uses it.
+#[utoipa::path(delete, path = "/v1/plugins/{name}/{version}", tag = "plugins",
+    params(("name" = String, Path), ("version" = String, Path)),
+    responses((status = 204, description = "Deleted"),
+              (status = 409, description = "Still used by webhooks", body = super::ErrorBody)))]
 pub async fn delete(
     state: AppState,
-    caller: Caller,
+    _: Operator,
     Path((name, version)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    caller.operator()?;
     let reference = format!("{name}@{version}");
-    let mut con = state.store.con();
-    let exists: bool = redis::cmd("HEXISTS")
-        .arg(keys::PLUGINS)
-        .arg(&reference)
-        .query_async(&mut con)
-        .await
-        .map_err(crate::store::StoreError::from)?;
-    if !exists {
+    if state
+        .store
+        .plugin_meta::<Plugin>(&reference)
+        .await?
+        .is_none()
+    {
         return Err(ApiError::not_found("plugin"));
     }
-    let users: Vec<String> = redis::cmd("SMEMBERS")
-        .arg(keys::plugin_users(&reference))
-        .query_async(&mut con)
-        .await
-        .map_err(crate::store::StoreError::from)?;
+    let users = state.store.plugin_users(&reference).await?;
     if !users.is_empty() {
         return Err(ApiError::conflict(format!(
             "{reference} is used by {} webhook(s) ({}); remove it from them first",
@@ -132,15 +136,7 @@ pub async fn delete(
             users.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
         )));
     }
-    redis::pipe()
-        .atomic()
-        .hdel(keys::PLUGINS, &reference)
-        .ignore()
-        .del(keys::plugin_wasm(&reference))
-        .ignore()
-        .query_async::<()>(&mut con)
-        .await
-        .map_err(crate::store::StoreError::from)?;
+    state.store.delete_plugin(&reference).await?;
     state.plugins.remove(&reference);
     Ok(StatusCode::NO_CONTENT)
 }

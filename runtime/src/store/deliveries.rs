@@ -1,51 +1,25 @@
-//! Delivery records and their attempts: loading what a worker needs,
-//! recording an outcome atomically with acknowledging the queue entry (so
-//! an outcome is never lost and never recorded twice for one claim), the
+//! Delivery records and their attempts: loading what a worker needs, a
+//! webhook's delivery log, re-queueing (retry one, replay many), the
 //! dead-letter set, and per-webhook hourly counters for stats.
 
-use super::{keys, now_ms, rfc3339_ms, Store, StoreError};
+use super::page::{self, Cursor};
+use super::{decode, now_ms, scripts, Shard, Store, StoreError};
 use crate::model::{Attempt, DeliveryStatus};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// Stats buckets are kept this long (the API reports up to 7 days).
-const STATS_TTL_SECS: i64 = 8 * 24 * 3600;
+/// Hours of counters kept per webhook (8 days; the API reports up to 7).
+pub const STATS_HOURS: i64 = 8 * 24;
 
 /// A delivery as stored.
-#[derive(Debug, Clone, serde::Serialize)]
-pub struct DeliveryRecord {
-    /// `dlv_…`; also the `webhook-id` header on every attempt.
-    pub id: String,
-    /// Owning org.
-    pub org: String,
-    /// The webhook.
-    pub webhook_id: String,
-    /// The event.
-    pub event_id: String,
-    /// The event type.
-    pub event_type: String,
-    /// The URL of the last attempt.
-    pub url: Option<String>,
-    /// Where it stands.
-    pub status: DeliveryStatus,
-    /// Attempts made.
-    pub attempts: u32,
-    /// Status code of the last response.
-    pub last_status_code: Option<u16>,
-    /// RFC 3339.
-    pub created_at: String,
-    /// RFC 3339.
-    pub updated_at: String,
-    /// Unix ms of creation (latency metrics).
-    #[serde(skip)]
-    pub created_ms: i64,
-    /// When the next attempt is due, if one is scheduled.
-    pub next_attempt_at: Option<String>,
-    /// The last error or filter reason.
-    pub last_error: Option<String>,
+pub type DeliveryRecord = crate::model::Delivery;
+
+/// Decodes a delivery hash.
+trait FromHash: Sized {
+    fn from_hash(key: &str, h: HashMap<String, String>) -> Result<Self, StoreError>;
 }
 
-impl DeliveryRecord {
+impl FromHash for DeliveryRecord {
     fn from_hash(key: &str, mut h: HashMap<String, String>) -> Result<Self, StoreError> {
         let corrupt = |m: &str| StoreError::Corrupt {
             key: key.to_string(),
@@ -73,51 +47,49 @@ impl DeliveryRecord {
     }
 }
 
-/// How an attempt (or a filter) ended.
-#[derive(Debug, Clone)]
-pub enum Outcome {
-    /// A 2xx.
-    Succeeded,
-    /// A filter dropped the event.
-    Filtered {
-        /// Why.
-        reason: String,
-    },
-    /// Failed; retry at `due_ms`.
-    Retry {
-        /// Unix ms.
-        due_ms: i64,
-    },
-    /// Failed for good.
-    Dead,
+/// A delivery's whole entry, as loaded for a batch: the record and its
+/// event's JSON (`None` when the event expired).
+pub type Loaded = (DeliveryRecord, Option<Arc<str>>);
+
+/// Counters of one stats window.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Window {
+    /// Deliveries created in the window (events that reached the webhook).
+    pub events: i64,
+    /// Summed hourly counters (`succeeded`, `dead`, `attempts`, `err:<class>`, …).
+    pub counters: HashMap<String, i64>,
 }
 
-impl Outcome {
-    fn status(&self) -> DeliveryStatus {
-        match self {
-            Outcome::Succeeded => DeliveryStatus::Succeeded,
-            Outcome::Filtered { .. } => DeliveryStatus::Filtered,
-            Outcome::Retry { .. } => DeliveryStatus::Failed,
-            Outcome::Dead => DeliveryStatus::Dead,
-        }
-    }
+/// A webhook's last attempt.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct LastAttempt {
+    /// RFC 3339.
+    pub at: String,
+    /// The delivery status it left.
+    pub status: String,
+    /// The response status, if any.
+    pub status_code: Option<u16>,
 }
 
 impl Store {
-    /// The deliveries `ids` and their events' JSON, in two round trips
-    /// whatever their number (each event fetched once, however many of the
-    /// deliveries share it). One result per id, in order: `Ok(None)` for a
-    /// delivery that no longer exists, an error for one that is corrupt.
+    /// The deliveries `claimed` (shard, id) and their events' JSON, in two
+    /// round trips whatever their number (each event fetched once, however
+    /// many of the deliveries share it). One result per id, in order:
+    /// `Ok(None)` for a delivery that no longer exists, an error for one
+    /// that is corrupt.
     pub async fn load_batch(
         &self,
-        ids: &[&str],
-    ) -> Result<Vec<Result<Option<(DeliveryRecord, Option<Arc<str>>)>, StoreError>>, StoreError>
-    {
-        if ids.is_empty() {
+        claimed: &[(Shard, &str)],
+    ) -> Result<Vec<Result<Option<Loaded>, StoreError>>, StoreError> {
+        if claimed.is_empty() {
             return Ok(Vec::new());
         }
+        let k = &self.keys;
         let mut pipe = redis::pipe();
-        let keys: Vec<String> = ids.iter().map(|id| keys::delivery(id)).collect();
+        let keys: Vec<String> = claimed
+            .iter()
+            .map(|(s, id)| k.delivery_in(*s, id))
+            .collect();
         for key in &keys {
             pipe.cmd("HGETALL").arg(key);
         }
@@ -135,9 +107,7 @@ impl Store {
             .collect();
         let mut events: HashMap<String, Option<Arc<str>>> = HashMap::new();
         for r in records.iter().flatten().flatten() {
-            events
-                .entry(keys::event(&r.org, &r.event_id))
-                .or_insert(None);
+            events.entry(k.event(&r.org, &r.event_id)).or_insert(None);
         }
         let event_keys: Vec<String> = events.keys().cloned().collect();
         if !event_keys.is_empty() {
@@ -155,10 +125,7 @@ impl Store {
             .map(|r| {
                 r.map(|o| {
                     o.map(|d| {
-                        let json = events
-                            .get(&keys::event(&d.org, &d.event_id))
-                            .cloned()
-                            .flatten();
+                        let json = events.get(&k.event(&d.org, &d.event_id)).cloned().flatten();
                         (d, json)
                     })
                 })
@@ -166,22 +133,13 @@ impl Store {
             .collect())
     }
 
-    /// An event's stored JSON, if it is still kept.
-    pub async fn event_json(
+    /// A delivery of `org`.
+    pub async fn delivery(
         &self,
         org: &str,
-        event_id: &str,
-    ) -> Result<Option<String>, StoreError> {
-        Ok(redis::cmd("HGET")
-            .arg(keys::event(org, event_id))
-            .arg("json")
-            .query_async(&mut self.con())
-            .await?)
-    }
-
-    /// A delivery.
-    pub async fn delivery(&self, id: &str) -> Result<Option<DeliveryRecord>, StoreError> {
-        let key = keys::delivery(id);
+        id: &str,
+    ) -> Result<Option<DeliveryRecord>, StoreError> {
+        let key = self.keys.delivery(org, id);
         let hash: HashMap<String, String> = redis::cmd("HGETALL")
             .arg(&key)
             .query_async(&mut self.con())
@@ -193,163 +151,196 @@ impl Store {
     }
 
     /// A delivery's attempts, oldest first.
-    pub async fn attempts(&self, id: &str) -> Result<Vec<Attempt>, StoreError> {
-        let key = keys::attempts(id);
+    pub async fn attempts(&self, org: &str, id: &str) -> Result<Vec<Attempt>, StoreError> {
+        let key = self.keys.attempts(org, id);
         let items: Vec<String> = redis::cmd("LRANGE")
             .arg(&key)
             .arg(0)
             .arg(-1)
             .query_async(&mut self.con())
             .await?;
-        items.iter().map(|j| super::decode(&key, j)).collect()
+        items.iter().map(|j| decode(&key, j)).collect()
     }
 
-    /// Writes a batch of outcomes and acknowledgements in one transaction
-    /// (one round trip): every outcome of the batch is recorded, and every
-    /// entry acknowledged, or none is.
-    pub async fn write_outcomes(&self, batch: OutcomeBatch<'_>) -> Result<(), StoreError> {
-        if batch.is_empty() {
-            return Ok(());
+    /// Delivery records of `org` by id, in one round trip; `None` for those gone.
+    async fn deliveries(
+        &self,
+        org: &str,
+        ids: &[String],
+    ) -> Result<Vec<Option<DeliveryRecord>>, StoreError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
         }
-        let pipe = batch.pipeline(self.retention_secs(), now_ms());
-        pipe.query_async::<()>(&mut self.con()).await?;
-        Ok(())
-    }
-}
-
-/// One outcome to write, borrowed from what the recorder holds.
-#[derive(Debug, Clone, Copy)]
-pub struct OutcomeWrite<'a> {
-    /// The delivery.
-    pub delivery_id: &'a str,
-    /// Its webhook.
-    pub webhook_id: &'a str,
-    /// The URL the attempt went to.
-    pub url: &'a str,
-    /// The attempt, if one was made (none when filtered).
-    pub attempt: Option<&'a Attempt>,
-    /// How it ended.
-    pub outcome: &'a Outcome,
-    /// The queue entry to acknowledge with it.
-    pub entry_id: &'a str,
-}
-
-/// Outcomes and acknowledgements gathered for one transaction. Per-webhook
-/// counters are summed and the webhook's "last attempt" written once per
-/// batch, and every entry is acknowledged by one `XACK` and one `XDEL`, so
-/// a batch of n deliveries costs about 4n + 2 commands instead of 20n.
-#[derive(Debug, Default)]
-pub struct OutcomeBatch<'a> {
-    outcomes: Vec<OutcomeWrite<'a>>,
-    acks: Vec<&'a str>,
-}
-
-impl<'a> OutcomeBatch<'a> {
-    /// Adds an outcome (and its entry's acknowledgement).
-    pub fn add(&mut self, write: OutcomeWrite<'a>) {
-        self.acks.push(write.entry_id);
-        self.outcomes.push(write);
-    }
-
-    /// Adds an acknowledgement with no outcome (a duplicate of a finished
-    /// delivery, or one whose records expired).
-    pub fn ack(&mut self, entry_id: &'a str) {
-        self.acks.push(entry_id);
-    }
-
-    /// Whether there is nothing to write.
-    pub fn is_empty(&self) -> bool {
-        self.outcomes.is_empty() && self.acks.is_empty()
-    }
-
-    fn pipeline(&self, ttl: i64, now: i64) -> redis::Pipeline {
         let mut pipe = redis::pipe();
-        pipe.atomic();
-        let updated_at = rfc3339_ms(now);
+        for id in ids {
+            pipe.cmd("HGETALL").arg(self.keys.delivery(org, id));
+        }
+        let hashes: Vec<HashMap<String, String>> = pipe.query_async(&mut self.con()).await?;
+        ids.iter()
+            .zip(hashes)
+            .map(|(id, h)| {
+                if h.is_empty() {
+                    Ok(None)
+                } else {
+                    DeliveryRecord::from_hash(&self.keys.delivery(org, id), h).map(Some)
+                }
+            })
+            .collect()
+    }
+
+    /// One page of a webhook's delivery log, newest first, optionally only
+    /// deliveries with `status`; and the cursor of the next page.
+    pub async fn delivery_page(
+        &self,
+        org: &str,
+        webhook_id: &str,
+        status: Option<DeliveryStatus>,
+        cursor: Option<Cursor>,
+        limit: usize,
+    ) -> Result<(Vec<DeliveryRecord>, Option<Cursor>), StoreError> {
+        let log = self.keys.webhook_deliveries(org, webhook_id);
+        let mut scanned = cursor;
+        let mut items = Vec::new();
+        let mut last_returned: Option<Cursor> = None;
+        loop {
+            let batch = page::after(self, &log, scanned.as_ref(), 200).await?;
+            if batch.is_empty() {
+                return Ok((items, None));
+            }
+            let ids: Vec<String> = batch.iter().map(|(id, _)| id.clone()).collect();
+            let records = self.deliveries(org, &ids).await?;
+            for ((_, position), record) in batch.into_iter().zip(records) {
+                if let Some(d) = record.filter(|d| status.is_none_or(|s| s == d.status)) {
+                    if items.len() == limit {
+                        // There is more: resume after the last item returned.
+                        return Ok((items, last_returned));
+                    }
+                    items.push(d);
+                    last_returned = Some(position.clone());
+                }
+                scanned = Some(position);
+            }
+        }
+    }
+
+    /// Re-queues a delivery now unless it is pending; returns whether it was.
+    pub async fn requeue(&self, org: &str, webhook_id: &str, id: &str) -> Result<bool, StoreError> {
+        let k = &self.keys;
+        let shard = k.shard_of(org);
+        let queued: i64 = scripts::REQUEUE
+            .key(k.delivery(org, id))
+            .key(k.retries(shard))
+            .key(k.webhook_dead(org, webhook_id))
+            .key(k.queue(shard))
+            .arg(id)
+            .invoke_async(&mut self.con())
+            .await?;
+        Ok(queued == 1)
+    }
+
+    /// Re-queues a webhook's deliveries created since `since_ms` whose
+    /// status is `status`, pipelined; returns how many were queued.
+    pub async fn replay(
+        &self,
+        org: &str,
+        webhook_id: &str,
+        since_ms: i64,
+        status: DeliveryStatus,
+    ) -> Result<usize, StoreError> {
+        let ids: Vec<String> = redis::cmd("ZRANGEBYSCORE")
+            .arg(self.keys.webhook_deliveries(org, webhook_id))
+            .arg(since_ms)
+            .arg("+inf")
+            .query_async(&mut self.con())
+            .await?;
+        let mut queued = 0;
+        for chunk in ids.chunks(500) {
+            let records = self.deliveries(org, chunk).await?;
+            let k = &self.keys;
+            let shard = k.shard_of(org);
+            let mut pipe = redis::pipe();
+            let mut n = 0;
+            for d in records.into_iter().flatten().filter(|d| d.status == status) {
+                pipe.invoke_script(
+                    scripts::REQUEUE
+                        .key(k.delivery(org, &d.id))
+                        .key(k.retries(shard))
+                        .key(k.webhook_dead(org, webhook_id))
+                        .key(k.queue(shard))
+                        .arg(&d.id),
+                );
+                n += 1;
+            }
+            if n == 0 {
+                continue;
+            }
+            let mut con = self.con();
+            let done: Vec<i64> = match pipe.query_async(&mut con).await {
+                Err(e)
+                    if e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) =>
+                {
+                    scripts::REQUEUE.load_async(&mut con).await?;
+                    pipe.query_async(&mut con).await?
+                }
+                other => other?,
+            };
+            queued += done.iter().filter(|&&q| q == 1).count();
+        }
+        Ok(queued)
+    }
+
+    /// A webhook's counters over the last `hours` of each window, and its
+    /// last attempt; in one round trip.
+    pub async fn webhook_stats<const N: usize>(
+        &self,
+        org: &str,
+        webhook_id: &str,
+        windows: [i64; N],
+    ) -> Result<([Window; N], Option<LastAttempt>), StoreError> {
+        let k = &self.keys;
+        let now = now_ms();
         let hour = now / 3_600_000;
-        // webhook id -> (counter -> increment); webhook id -> last attempt.
-        let mut stats: HashMap<&str, HashMap<String, i64>> = HashMap::new();
-        let mut last: HashMap<&str, (&Attempt, DeliveryStatus)> = HashMap::new();
-        for w in &self.outcomes {
-            let dkey = keys::delivery(w.delivery_id);
-            let status = w.outcome.status();
-            let counters = stats.entry(w.webhook_id).or_default();
-            let mut fields: Vec<(&str, String)> = vec![
-                ("status", status.as_str().to_string()),
-                ("updated_at", updated_at.clone()),
-                ("url", w.url.to_string()),
-            ];
-            if let Some(a) = w.attempt {
-                let akey = keys::attempts(w.delivery_id);
-                pipe.rpush(&akey, serde_json::to_string(a).unwrap_or_default())
-                    .ignore();
-                pipe.expire(&akey, ttl).ignore();
-                let code = a.status_code.map(|c| c.to_string()).unwrap_or_default();
-                let error = a
-                    .error
-                    .as_ref()
-                    .map(|e| format!("{}: {}", e.class.as_str(), e.message))
-                    .unwrap_or_default();
-                fields.push(("attempts", a.number.to_string()));
-                fields.push(("last_status_code", code));
-                fields.push(("last_error", error));
-                *counters.entry("attempts".into()).or_default() += 1;
-                let counter = match &a.error {
-                    Some(e) => format!("err:{}", e.class.as_str()),
-                    None => "attempts_ok".into(),
-                };
-                *counters.entry(counter).or_default() += 1;
-                last.insert(w.webhook_id, (a, status));
-            }
-            match w.outcome {
-                Outcome::Filtered { reason } => fields.push(("last_error", reason.clone())),
-                Outcome::Retry { due_ms } => {
-                    pipe.zadd(keys::RETRIES, w.delivery_id, *due_ms).ignore();
-                    fields.push(("next_attempt_at", rfc3339_ms(*due_ms)));
-                    *counters.entry("retries".into()).or_default() += 1;
+        let longest = windows.iter().copied().max().unwrap_or(0);
+        let mut pipe = redis::pipe();
+        for h in 0..longest {
+            pipe.hgetall(k.webhook_stats(org, webhook_id, hour - h));
+        }
+        for hours in windows {
+            pipe.cmd("ZCOUNT")
+                .arg(k.webhook_deliveries(org, webhook_id))
+                .arg(now - hours * 3_600_000)
+                .arg("+inf");
+        }
+        pipe.hgetall(k.webhook_last(org, webhook_id));
+        let mut replies: Vec<redis::Value> = pipe.query_async(&mut self.con()).await?;
+        let last: HashMap<String, String> =
+            redis::from_redis_value(replies.pop().unwrap_or(redis::Value::Nil))?;
+        let events: Vec<i64> = replies
+            .split_off(longest as usize)
+            .into_iter()
+            .map(redis::from_redis_value)
+            .collect::<Result<_, _>>()?;
+        let buckets: Vec<HashMap<String, i64>> = replies
+            .into_iter()
+            .map(redis::from_redis_value)
+            .collect::<Result<_, _>>()?;
+        let result = std::array::from_fn(|i| {
+            let mut counters: HashMap<String, i64> = HashMap::new();
+            for bucket in buckets.iter().take(windows[i] as usize) {
+                for (name, n) in bucket {
+                    *counters.entry(name.clone()).or_default() += n;
                 }
-                Outcome::Dead => {
-                    pipe.zadd(keys::webhook_dead(w.webhook_id), w.delivery_id, now)
-                        .ignore();
-                }
-                Outcome::Succeeded => {}
             }
-            if !matches!(w.outcome, Outcome::Retry { .. }) {
-                fields.push(("next_attempt_at", String::new()));
-                *counters.entry(status.as_str().into()).or_default() += 1;
+            Window {
+                events: events.get(i).copied().unwrap_or(0),
+                counters,
             }
-            pipe.hset_multiple(&dkey, &fields).ignore();
-            pipe.expire(&dkey, ttl).ignore();
-        }
-        for (webhook_id, counters) in &stats {
-            let skey = keys::webhook_stats(webhook_id, hour);
-            for (field, n) in counters {
-                pipe.hincr(&skey, field, *n).ignore();
-            }
-            pipe.expire(&skey, STATS_TTL_SECS).ignore();
-        }
-        for (webhook_id, (a, status)) in &last {
-            let key = keys::webhook_last(webhook_id);
-            let code = a.status_code.map(|c| c.to_string()).unwrap_or_default();
-            pipe.hset_multiple(
-                &key,
-                &[
-                    ("at", a.at.as_str()),
-                    ("status", status.as_str()),
-                    ("status_code", code.as_str()),
-                ],
-            )
-            .ignore();
-            pipe.expire(&key, STATS_TTL_SECS).ignore();
-        }
-        if !self.acks.is_empty() {
-            pipe.cmd("XACK")
-                .arg(keys::QUEUE)
-                .arg(keys::GROUP)
-                .arg(&self.acks)
-                .ignore();
-            pipe.cmd("XDEL").arg(keys::QUEUE).arg(&self.acks).ignore();
-        }
-        pipe
+        });
+        let last = last.get("at").map(|at| LastAttempt {
+            at: at.clone(),
+            status: last.get("status").cloned().unwrap_or_default(),
+            status_code: last.get("status_code").and_then(|c| c.parse().ok()),
+        });
+        Ok((result, last))
     }
 }

@@ -1,79 +1,16 @@
-//! Orgs and webhooks, the trigger index fan-out reads (only active webhooks
-//! are in it), and parking: deliveries for an inactive webhook wait in a
-//! per-webhook set and are re-queued when it becomes active again.
+//! Webhooks, the trigger index fan-out reads (only active webhooks are in
+//! it), and parking: deliveries for an inactive webhook wait in a
+//! per-webhook set and are re-queued when it becomes active again. Every
+//! change is announced on [`keys::CHANGES`] in the transaction that makes it.
 
-use super::{decode, keys, now_ms, Store, StoreError};
-use crate::model::{Org, Webhook};
-use redis::Script;
-use std::sync::LazyLock;
-
-/// Parks a delivery for an inactive webhook, atomically with acknowledging
-/// its queue entry, unless the webhook became active meanwhile (then it is
-/// re-queued) or was deleted (then it is only acknowledged).
-static PARK: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r"
-local wh = redis.call('GET', KEYS[1])
-local outcome = 'deleted'
-if wh then
-  if cjson.decode(wh).active then
-    redis.call('XADD', KEYS[3], '*', 'd', ARGV[1])
-    outcome = 'requeued'
-  else
-    redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
-    outcome = 'parked'
-  end
-end
-redis.call('XACK', KEYS[3], ARGV[3], ARGV[4])
-redis.call('XDEL', KEYS[3], ARGV[4])
-return outcome
-",
-    )
-});
-
-/// Moves every parked delivery of a webhook back onto the queue.
-static UNPARK: LazyLock<Script> = LazyLock::new(|| {
-    Script::new(
-        r"
-local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
-for _, id in ipairs(ids) do
-  redis.call('XADD', KEYS[2], '*', 'd', id)
-end
-redis.call('DEL', KEYS[1])
-return #ids
-",
-    )
-});
+use super::page::{self, Cursor};
+use super::{decode, keys, now_ms, scripts, Store, StoreError};
+use crate::model::Webhook;
 
 impl Store {
-    /// Creates an org.
-    pub async fn create_org(&self, org: &Org) -> Result<(), StoreError> {
-        let json = serde_json::to_string(org).unwrap_or_default();
-        redis::pipe()
-            .atomic()
-            .hset(keys::org(&org.id), "json", json)
-            .ignore()
-            .zadd(keys::ORGS, &org.id, now_ms())
-            .ignore()
-            .query_async::<()>(&mut self.con())
-            .await?;
-        Ok(())
-    }
-
-    /// Reads an org.
-    pub async fn org(&self, id: &str) -> Result<Option<Org>, StoreError> {
-        let key = keys::org(id);
-        let json: Option<String> = redis::cmd("HGET")
-            .arg(&key)
-            .arg("json")
-            .query_async(&mut self.con())
-            .await?;
-        json.map(|j| decode(&key, &j)).transpose()
-    }
-
-    /// Reads a webhook.
-    pub async fn webhook(&self, id: &str) -> Result<Option<Webhook>, StoreError> {
-        let key = keys::webhook(id);
+    /// Reads a webhook of `org`.
+    pub async fn webhook(&self, org: &str, id: &str) -> Result<Option<Webhook>, StoreError> {
+        let key = self.keys.webhook(org, id);
         let json: Option<String> = redis::cmd("GET")
             .arg(&key)
             .query_async(&mut self.con())
@@ -81,146 +18,151 @@ impl Store {
         json.map(|j| decode(&key, &j)).transpose()
     }
 
+    /// One page of an org's webhooks, newest first, and the next cursor.
+    pub async fn webhook_page(
+        &self,
+        org: &str,
+        after: Option<&Cursor>,
+        limit: usize,
+    ) -> Result<(Vec<Webhook>, Option<Cursor>), StoreError> {
+        let (ids, next) = page::page(self, &self.keys.org_webhooks(org), after, limit).await?;
+        if ids.is_empty() {
+            return Ok((Vec::new(), next));
+        }
+        let mut pipe = redis::pipe();
+        for id in &ids {
+            pipe.cmd("GET").arg(self.keys.webhook(org, id));
+        }
+        let found: Vec<Option<String>> = pipe.query_async(&mut self.con()).await?;
+        let mut hooks = Vec::with_capacity(found.len());
+        for (id, json) in ids.iter().zip(found) {
+            if let Some(json) = json {
+                hooks.push(decode(&self.keys.webhook(org, id), &json)?);
+            }
+        }
+        Ok((hooks, next))
+    }
+
     /// Writes a webhook (create or update) and its trigger index entries:
     /// only an active webhook is indexed. When it becomes active, its parked
-    /// deliveries are re-queued.
+    /// deliveries are re-queued in the same transaction.
     pub async fn put_webhook(
         &self,
         webhook: &Webhook,
         previous: Option<&Webhook>,
     ) -> Result<(), StoreError> {
+        let k = &self.keys;
+        let (org, id) = (webhook.org.as_str(), webhook.id.as_str());
+        let shard = k.shard_of(org);
         let json = serde_json::to_string(webhook).unwrap_or_default();
         let mut pipe = redis::pipe();
-        pipe.atomic().set(keys::webhook(&webhook.id), json).ignore();
+        pipe.atomic().set(k.webhook(org, id), json).ignore();
         pipe.cmd("ZADD")
-            .arg(keys::org_webhooks(&webhook.org))
+            .arg(k.org_webhooks(org))
             .arg("NX")
             .arg(now_ms())
-            .arg(&webhook.id)
+            .arg(id)
             .ignore();
         if let Some(prev) = previous {
             for t in prev.event_types() {
-                pipe.srem(keys::trigger_index(&prev.org, t), &prev.id)
-                    .ignore();
+                pipe.srem(k.trigger_index(org, t), id).ignore();
             }
             for r in plugin_refs(prev) {
-                pipe.srem(keys::plugin_users(r), &prev.id).ignore();
+                pipe.srem(k.plugin_users(shard, r), id).ignore();
             }
         }
         for r in plugin_refs(webhook) {
-            pipe.sadd(keys::plugin_users(r), &webhook.id).ignore();
+            pipe.sadd(k.plugin_users(shard, r), id).ignore();
         }
         if webhook.active {
             for t in webhook.event_types() {
-                pipe.sadd(keys::trigger_index(&webhook.org, t), &webhook.id)
-                    .ignore();
+                pipe.sadd(k.trigger_index(org, t), id).ignore();
             }
         }
-        pipe.publish(keys::CHANGES, &webhook.id).ignore();
-        pipe.query_async::<()>(&mut self.con()).await?;
         if webhook.active && !previous.is_some_and(|p| p.active) {
-            let _: i64 = UNPARK
-                .key(keys::webhook_parked(&webhook.id))
-                .key(keys::QUEUE)
-                .invoke_async(&mut self.con())
-                .await?;
+            pipe.invoke_script(
+                scripts::UNPARK
+                    .key(k.webhook_parked(org, id))
+                    .key(k.queue(shard)),
+            )
+            .ignore();
+        }
+        pipe.publish(keys::CHANGES, id).ignore();
+        let mut con = self.con();
+        match pipe.query_async::<()>(&mut con).await {
+            Err(e) if e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) => {
+                scripts::UNPARK.load_async(&mut con).await?;
+                pipe.query_async::<()>(&mut con).await?;
+            }
+            other => other?,
         }
         Ok(())
     }
 
-    /// Deletes a webhook, its index entries and its parked deliveries
-    /// (their records expire with the log).
+    /// Deletes a webhook with its index entries, parked deliveries, log,
+    /// dead letters and counters (delivery records expire with retention).
     pub async fn delete_webhook(&self, webhook: &Webhook) -> Result<(), StoreError> {
+        let k = &self.keys;
+        let (org, id) = (webhook.org.as_str(), webhook.id.as_str());
+        let shard = k.shard_of(org);
         let mut pipe = redis::pipe();
-        pipe.atomic().del(keys::webhook(&webhook.id)).ignore();
-        pipe.zrem(keys::org_webhooks(&webhook.org), &webhook.id)
-            .ignore();
+        pipe.atomic().del(k.webhook(org, id)).ignore();
+        pipe.zrem(k.org_webhooks(org), id).ignore();
         for t in webhook.event_types() {
-            pipe.srem(keys::trigger_index(&webhook.org, t), &webhook.id)
-                .ignore();
+            pipe.srem(k.trigger_index(org, t), id).ignore();
         }
         for r in plugin_refs(webhook) {
-            pipe.srem(keys::plugin_users(r), &webhook.id).ignore();
+            pipe.srem(k.plugin_users(shard, r), id).ignore();
         }
-        pipe.del(keys::webhook_parked(&webhook.id)).ignore();
-        pipe.publish(keys::CHANGES, &webhook.id).ignore();
+        pipe.del(k.webhook_parked(org, id))
+            .ignore()
+            .del(k.webhook_deliveries(org, id))
+            .ignore()
+            .del(k.webhook_dead(org, id))
+            .ignore()
+            .del(k.webhook_last(org, id))
+            .ignore();
+        let hour = now_ms() / 3_600_000;
+        for h in 0..=super::deliveries::STATS_HOURS {
+            pipe.del(k.webhook_stats(org, id, hour - h)).ignore();
+        }
+        pipe.publish(keys::CHANGES, id).ignore();
         pipe.query_async::<()>(&mut self.con()).await?;
         Ok(())
-    }
-
-    /// Deletes an org: its webhooks (with their logs), keys and events.
-    pub async fn delete_org(&self, org: &str) -> Result<(), StoreError> {
-        let mut con = self.con();
-        let hooks: Vec<String> = redis::cmd("ZRANGE")
-            .arg(keys::org_webhooks(org))
-            .arg(0)
-            .arg(-1)
-            .query_async(&mut con)
-            .await?;
-        for id in hooks {
-            if let Some(w) = self.webhook(&id).await? {
-                self.delete_webhook(&w).await?;
-            }
-            self.delete_matching(&format!("herald:wh:{id}:stats:*"))
-                .await?;
-            let _: () = redis::pipe()
-                .del(keys::webhook_deliveries(&id))
-                .del(keys::webhook_dead(&id))
-                .del(keys::webhook_last(&id))
-                .query_async(&mut con)
-                .await?;
-        }
-        let key_ids: Vec<String> = redis::cmd("ZRANGE")
-            .arg(keys::org_keys(org))
-            .arg(0)
-            .arg(-1)
-            .query_async(&mut con)
-            .await?;
-        let mut pipe = redis::pipe();
-        pipe.atomic();
-        for id in key_ids {
-            pipe.del(keys::api_key(&id)).ignore();
-        }
-        pipe.del(keys::org_keys(org))
-            .ignore()
-            .del(keys::org_webhooks(org))
-            .ignore()
-            .del(keys::org(org))
-            .ignore();
-        pipe.zrem(keys::ORGS, org).ignore();
-        pipe.query_async::<()>(&mut con).await?;
-        self.delete_matching(&format!("{}*", keys::event(org, "")))
-            .await
     }
 
     /// Deactivates a webhook on Herald's own initiative (e.g. a 410 Gone).
     pub async fn deactivate_webhook(
         &self,
+        org: &str,
         id: &str,
         reason: &str,
     ) -> Result<Option<Webhook>, StoreError> {
-        let Some(previous) = self.webhook(id).await? else {
+        let Some(previous) = self.webhook(org, id).await? else {
             return Ok(None);
         };
         let mut updated = previous.clone();
         updated.active = false;
         updated.disabled_reason = Some(reason.to_string());
-        updated.updated_at = crate::event::now_rfc3339();
+        updated.updated_at = crate::clock::now_rfc3339();
         self.put_webhook(&updated, Some(&previous)).await?;
         Ok(Some(updated))
     }
 
-    /// Parks a delivery (see [`PARK`]); returns `parked`, `requeued` or `deleted`.
+    /// Parks a delivery (see [`scripts::PARK`]); returns `parked`,
+    /// `requeued` or `deleted`.
     pub async fn park(
         &self,
+        org: &str,
         delivery_id: &str,
         webhook_id: &str,
         entry_id: &str,
     ) -> Result<String, StoreError> {
-        let outcome = PARK
-            .key(keys::webhook(webhook_id))
-            .key(keys::webhook_parked(webhook_id))
-            .key(keys::QUEUE)
+        let k = &self.keys;
+        let outcome = scripts::PARK
+            .key(k.webhook(org, webhook_id))
+            .key(k.webhook_parked(org, webhook_id))
+            .key(k.queue(k.shard_of(org)))
             .arg(delivery_id)
             .arg(now_ms())
             .arg(keys::GROUP)
@@ -228,31 +170,6 @@ impl Store {
             .invoke_async(&mut self.con())
             .await?;
         Ok(outcome)
-    }
-}
-
-impl Store {
-    /// Deletes every key matching `pattern` (SCAN, so Redis is never blocked).
-    async fn delete_matching(&self, pattern: &str) -> Result<(), StoreError> {
-        let mut con = self.con();
-        let mut cursor: u64 = 0;
-        loop {
-            let (next, found): (u64, Vec<String>) = redis::cmd("SCAN")
-                .arg(cursor)
-                .arg("MATCH")
-                .arg(pattern)
-                .arg("COUNT")
-                .arg(1000)
-                .query_async(&mut con)
-                .await?;
-            if !found.is_empty() {
-                let _: () = redis::cmd("DEL").arg(&found).query_async(&mut con).await?;
-            }
-            if next == 0 {
-                return Ok(());
-            }
-            cursor = next;
-        }
     }
 }
 

@@ -16,6 +16,11 @@ fn path(p: std::path::PathBuf) -> String {
     p.display().to_string()
 }
 
+/// `--deadline-ms` for every run whose test is not about the deadline: far
+/// above anything a busy machine can cause, so that only the deadline test
+/// can end in `deadline_exceeded`.
+const UNHURRIED: &str = "120000";
+
 /// `expected` is contained in `actual`: objects by key, arrays exactly,
 /// except that an expected `headers` object lists pairs that must appear.
 fn contains(actual: &Value, expected: &Value) -> bool {
@@ -49,6 +54,8 @@ fn every_example_plugin_gives_its_readme_result() {
             &path(example_file(plugin, "event.json")),
             "--config",
             &path(example_file(plugin, "config.json")),
+            "--deadline-ms",
+            UNHURRIED,
         ]);
         assert!(
             out.status.success(),
@@ -83,11 +90,14 @@ fn every_example_plugin_gives_its_readme_result() {
 #[test]
 fn failures_exit_non_zero_with_their_class() {
     let event = path(example_file("threshold-filter", "event.json"));
-    for (fixture, class) in [
-        ("loop-forever", "deadline_exceeded"),
-        ("alloc-forever", "out_of_memory"),
-        ("panic", "trap"),
-        ("oversized-body", "output_too_large"),
+    // Only the loop runs with the default 50 ms deadline: it never ends, so
+    // load cannot keep it from being hit. The others must fail for their own
+    // reason however long a busy machine makes them take.
+    for (fixture, class, deadline_ms) in [
+        ("loop-forever", "deadline_exceeded", "50"),
+        ("alloc-forever", "out_of_memory", UNHURRIED),
+        ("panic", "trap", UNHURRIED),
+        ("oversized-body", "output_too_large", UNHURRIED),
     ] {
         let out = herald(&[
             "plugin",
@@ -95,6 +105,8 @@ fn failures_exit_non_zero_with_their_class() {
             &path(plugin_wasm(fixture)),
             "--event",
             &event,
+            "--deadline-ms",
+            deadline_ms,
         ]);
         assert_eq!(out.status.code(), Some(1), "{fixture}");
         let printed: Value = serde_json::from_slice(&out.stdout).expect("JSON output");
@@ -152,6 +164,8 @@ fn a_bad_event_file_says_what_is_expected() {
         &path(plugin_wasm("threshold-filter")),
         "--event",
         &path(bad),
+        "--deadline-ms",
+        UNHURRIED,
     ]);
     assert_eq!(out.status.code(), Some(2));
     let stderr = String::from_utf8_lossy(&out.stderr);

@@ -5,6 +5,7 @@ mod api;
 mod cli;
 mod delivery;
 mod first_requests;
+mod ingest;
 mod plugin_host;
 mod redis_choice;
 mod resilience;

@@ -1,27 +1,41 @@
 //! Nothing accepted is lost: a worker killed with SIGKILL mid-flight, a
 //! Redis restart, a vanished consumer group; and the embedded Redis default.
 
-use herald_e2e::herald::{HeraldProcess, Options};
+use herald::store::keys::{self, Keys, Shard};
+use herald_e2e::herald::{Api, HeraldProcess, Options};
 use herald_e2e::receiver::Receiver;
 use herald_e2e::redis::{free_port, TestRedis};
 use herald_e2e::tls::TestCa;
 use serde_json::json;
 use std::collections::HashSet;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn kill_9_mid_flight_loses_nothing() {
     const EVENTS: usize = 5000;
+    /// Requests answered before the receiver holds every further one.
+    const BEFORE_KILL: usize = 1000;
     let (redis, ca) = (TestRedis::start(), TestCa::new());
-    // A receiver slow enough that hundreds of deliveries are in flight at any time.
-    let receiver = Arc::new(
-        Receiver::start(
-            Some(ca.server.clone()),
-            Arc::new(|_, _| (200, vec![], Duration::from_millis(50))),
-        )
-        .await,
-    );
+    // A receiver slow enough that hundreds of deliveries are in flight at any
+    // time; after BEFORE_KILL requests it holds the rest until the gate
+    // opens, so the kill is mid-flight however slow or fast the machine is.
+    let open = Arc::new(AtomicBool::new(false));
+    let gate = open.clone();
+    let receiver = Receiver::start(
+        Some(ca.server.clone()),
+        Arc::new(move |n, _| {
+            let held = n >= BEFORE_KILL && !gate.load(Ordering::SeqCst);
+            let delay = if held { 60 } else { 0 };
+            (
+                200,
+                vec![],
+                Duration::from_millis(50) + Duration::from_secs(delay),
+            )
+        }),
+    )
+    .await;
     // Short timeouts so that work claimed by the killed worker is taken over quickly.
     let fast = [
         ("HERALD_MAX_TIMEOUT", "2s"),
@@ -30,23 +44,27 @@ async fn kill_9_mid_flight_loses_nothing() {
     ];
     let api = HeraldProcess::start(Options::trusting(&redis.url(), &ca, &fast).role("api")).await;
     let org = api.org().await;
-    api.webhook(
-        &org,
-        json!({"name": "w", "url": receiver.url(), "active": true, "triggers": [{"event": "x"}]}),
-    )
-    .await;
-    let api = Arc::new(api);
+    let hook = api
+        .webhook(
+            &org,
+            // Short retries: should a held request time out before the kill
+            // (a very slow machine), its retry comes soon after the gate opens.
+            json!({"name": "w", "url": receiver.url(), "active": true, "triggers": [{"event": "x"}],
+                   "retry": {"schedule": ["1s", "1s", "1s"]}}),
+        )
+        .await;
+    let wh = hook["id"].as_str().expect("id");
     api.publish_numbered(&org, "x", EVENTS, 8).await;
 
     let worker_opts = Options::trusting(&redis.url(), &ca, &fast).role("worker");
     let mut worker = HeraldProcess::start(worker_opts.clone()).await;
-    receiver.wait_for(1000, Duration::from_secs(60)).await;
+    receiver
+        .wait_for(BEFORE_KILL, Duration::from_secs(60))
+        .await;
     worker.kill9();
     let at_kill = receiver.received().len();
-    assert!(
-        at_kill < EVENTS,
-        "the kill must happen mid-flight ({at_kill} already delivered)"
-    );
+    open.store(true, Ordering::SeqCst);
+
     let _restarted = HeraldProcess::start(worker_opts).await;
 
     let deadline = tokio::time::Instant::now() + Duration::from_secs(90);
@@ -67,9 +85,9 @@ async fn kill_9_mid_flight_loses_nothing() {
             }
             // Herald's own record: every delivery succeeded, including those
             // the killed worker had claimed (taken over after the visibility timeout).
-            if succeeded(&redis).await == EVENTS {
+            if succeeded(&api, &org, wh).await == EVENTS {
                 println!(
-                    "delivered {} events in {} requests ({} duplicates); {at_kill} before the kill",
+                    "delivered {} events in {} requests ({} duplicates); {at_kill} requests before the kill",
                     events.len(),
                     got.len(),
                     got.len() - events.len()
@@ -86,18 +104,30 @@ async fn kill_9_mid_flight_loses_nothing() {
     }
 }
 
-/// Deliveries recorded as succeeded.
-async fn succeeded(redis: &TestRedis) -> usize {
-    let client = redis::Client::open(redis.url()).expect("client");
-    let mut con = client
-        .get_multiplexed_async_connection()
-        .await
-        .expect("redis");
-    let script = redis::Script::new(
-        "local n = 0 for _, k in ipairs(redis.call('KEYS', 'herald:dlv:*')) do \
-           if redis.call('TYPE', k).ok == 'hash' and redis.call('HGET', k, 'status') == 'succeeded' then n = n + 1 end end return n",
-    );
-    script.invoke_async(&mut con).await.expect("count")
+/// Deliveries of `wh` recorded as succeeded (each counted once), read
+/// through the API page by page.
+async fn succeeded(api: &Api, org: &str, wh: &str) -> usize {
+    let mut ids = HashSet::new();
+    let mut cursor = String::new();
+    loop {
+        let (status, page) = api
+            .call(
+                "GET",
+                &format!(
+                    "/v1/orgs/{org}/webhooks/{wh}/deliveries?status=succeeded&limit=500{cursor}"
+                ),
+                None,
+            )
+            .await;
+        assert_eq!(status, 200, "{page}");
+        for item in page["items"].as_array().into_iter().flatten() {
+            ids.insert(item["id"].as_str().unwrap_or_default().to_string());
+        }
+        match page["next_cursor"].as_str() {
+            Some(next) => cursor = format!("&cursor={next}"),
+            None => return ids.len(),
+        }
+    }
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -146,8 +176,8 @@ async fn survives_a_redis_restart_and_a_vanished_group() {
         .expect("redis");
     let _: i64 = redis::cmd("XGROUP")
         .arg("DESTROY")
-        .arg("herald:q")
-        .arg("herald-workers")
+        .arg(Keys::new(1).queue(Shard(0)))
+        .arg(keys::GROUP)
         .query_async(&mut con)
         .await
         .expect("destroy");

@@ -1,6 +1,7 @@
-//! The guest SDK's "Write your first plugin" guide, followed by a newcomer:
-//! its code blocks are taken from `guest-sdk/README.md`, built as a crate
-//! outside the repository and run through the real host.
+//! The guest SDK as its users get it: the "Write your first plugin" guide
+//! followed by a newcomer (its code blocks are taken from
+//! `guest-sdk/README.md`, built as a crate outside the repository and run
+//! through the real host), and the contract copy the published crate carries.
 
 use herald_e2e::{herald_bin, target_dir, workspace_root};
 use std::process::Command;
@@ -48,6 +49,7 @@ fn a_plugin_written_from_the_readme_builds_and_runs() {
         .arg("run")
         .arg(&wasm)
         .args(["--event", "event.json", "--config", "config.json"])
+        .args(["--deadline-ms", "120000"])
         .current_dir(&krate)
         .output()
         .expect("herald runs");
@@ -69,9 +71,42 @@ fn a_plugin_written_from_the_readme_builds_and_runs() {
         .args(["plugin", "run"])
         .arg(&wasm)
         .args(["--event", "silver.json", "--config", "config.json"])
+        .args(["--deadline-ms", "120000"])
         .current_dir(&krate)
         .output()
         .expect("herald runs");
     let printed: serde_json::Value = serde_json::from_slice(&out.stdout).expect("JSON output");
     assert_eq!(printed["verdict"]["drop"], "tier silver is not a VIP tier");
+}
+
+/// The `.wit` files of a directory, by name.
+fn wit_files(dir: &std::path::Path) -> std::collections::BTreeMap<String, String> {
+    std::fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
+        .filter_map(Result::ok)
+        .map(|entry| entry.path())
+        .filter(|p| p.extension().is_some_and(|ext| ext == "wit"))
+        .map(|p| {
+            let name = p
+                .file_name()
+                .unwrap_or_default()
+                .to_string_lossy()
+                .into_owned();
+            (name, std::fs::read_to_string(&p).expect("read .wit"))
+        })
+        .collect()
+}
+
+/// The SDK builds its bindings from its own copy of the contract (a
+/// published crate cannot read `../wit`); the copy must be the contract.
+#[test]
+fn the_sdk_carries_the_contract_unchanged() {
+    let root = workspace_root();
+    let contract = wit_files(&root.join("wit"));
+    assert!(!contract.is_empty(), "wit/ holds the contract");
+    assert!(
+        wit_files(&root.join("guest-sdk/wit")) == contract,
+        "guest-sdk/wit/ differs from wit/: refresh it with `cp wit/*.wit guest-sdk/wit/` \
+         (and remove files no longer in wit/)"
+    );
 }

@@ -1,0 +1,229 @@
+//! Who is calling, and what they may do, as extractors: a handler states
+//! its access in its signature (`OrgAccess<WebhooksWrite>`, `Operator`,
+//! `AnyCaller`), so a route without a permission check does not compile.
+//!
+//! Callers are the operator (`HERALD_ADMIN_TOKEN`) or an org's API key
+//! with permissions. Keys are `hk_<id>_<secret>`, stored as a SHA-256 of the
+//! whole key and shown once. A key never reaches another org's data: such
+//! a request is answered 404, exactly like an absent resource.
+
+use super::ApiError;
+use crate::app::App;
+use axum::extract::{FromRequestParts, RawPathParams};
+use axum::http::request::Parts;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+use std::marker::PhantomData;
+use std::sync::Arc;
+use utoipa::ToSchema;
+
+/// What a key may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+pub enum Permission {
+    /// Read webhooks.
+    #[serde(rename = "webhooks:read")]
+    WebhooksRead,
+    /// Create, change, delete webhooks; test, retry, replay, rotate secrets.
+    #[serde(rename = "webhooks:write")]
+    WebhooksWrite,
+    /// Publish events.
+    #[serde(rename = "events:write")]
+    EventsWrite,
+    /// Read delivery logs and stats.
+    #[serde(rename = "logs:read")]
+    LogsRead,
+    /// Create, list and revoke the org's keys.
+    #[serde(rename = "keys:write")]
+    KeysWrite,
+}
+
+impl Permission {
+    /// The name in the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Permission::WebhooksRead => "webhooks:read",
+            Permission::WebhooksWrite => "webhooks:write",
+            Permission::EventsWrite => "events:write",
+            Permission::LogsRead => "logs:read",
+            Permission::KeysWrite => "keys:write",
+        }
+    }
+}
+
+/// The caller.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Caller {
+    /// The operator: everything.
+    Operator,
+    /// An org's key.
+    Key {
+        /// The key's org.
+        org: String,
+        /// The key id.
+        id: String,
+        /// What it may do.
+        permissions: Vec<Permission>,
+    },
+}
+
+/// The stored form of a key.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+pub struct StoredKey {
+    /// `key…`.
+    pub id: String,
+    /// The org.
+    pub org: String,
+    /// Display name.
+    pub name: String,
+    /// Permissions.
+    pub permissions: Vec<Permission>,
+    /// Hex SHA-256 of the full key.
+    pub sha256: String,
+    /// RFC 3339.
+    pub created_at: String,
+}
+
+/// Hex SHA-256 of a key.
+pub fn hash_key(key: &str) -> String {
+    hex::encode(Sha256::digest(key.as_bytes()))
+}
+
+fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
+    a.len() == b.len() && a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
+}
+
+impl FromRequestParts<Arc<App>> for Caller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
+        let header = parts
+            .headers
+            .get(axum::http::header::AUTHORIZATION)
+            .and_then(|v| v.to_str().ok());
+        let Some(key) = header
+            .and_then(|h| h.strip_prefix("Bearer "))
+            .map(str::trim)
+        else {
+            return Err(ApiError::unauthorized("send `Authorization: Bearer <key>`"));
+        };
+        if let Some(token) = app.settings.admin_token.as_deref() {
+            if constant_time_eq(token.as_bytes(), key.as_bytes()) {
+                return Ok(Caller::Operator);
+            }
+        }
+        let unknown = || ApiError::unauthorized("unknown or revoked key");
+        let id = key
+            .strip_prefix("hk_")
+            .and_then(|rest| rest.split_once('_'))
+            .map(|(id, _)| id)
+            .filter(|id| !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric()))
+            .ok_or_else(unknown)?;
+        let stored: StoredKey = app.store.api_key(id).await?.ok_or_else(unknown)?;
+        if !constant_time_eq(stored.sha256.as_bytes(), hash_key(key).as_bytes()) {
+            return Err(unknown());
+        }
+        Ok(Caller::Key {
+            org: stored.org,
+            id: stored.id,
+            permissions: stored.permissions,
+        })
+    }
+}
+
+/// What an org-scoped route demands of a key (the operator may do anything).
+pub trait Scope {
+    /// The permission a key needs, or `None` when any key of the org will do.
+    const PERMISSION: Option<Permission>;
+}
+
+macro_rules! scopes {
+    ($($name:ident => $permission:expr, $doc:literal;)*) => {$(
+        #[doc = $doc]
+        #[derive(Debug)]
+        pub struct $name;
+        impl Scope for $name {
+            const PERMISSION: Option<Permission> = $permission;
+        }
+    )*};
+}
+
+scopes! {
+    WebhooksRead => Some(Permission::WebhooksRead), "Needs `webhooks:read`.";
+    WebhooksWrite => Some(Permission::WebhooksWrite), "Needs `webhooks:write`.";
+    EventsWrite => Some(Permission::EventsWrite), "Needs `events:write`.";
+    LogsRead => Some(Permission::LogsRead), "Needs `logs:read`.";
+    KeysWrite => Some(Permission::KeysWrite), "Needs `keys:write`.";
+    Member => None, "Any key of the org.";
+}
+
+/// Access to the org named by the route's `{org}`, as `S` demands. A key
+/// of another org gets a 404, as if the org did not exist.
+#[derive(Debug)]
+pub struct OrgAccess<S> {
+    /// The org.
+    pub org: String,
+    /// Who is calling.
+    pub caller: Caller,
+    scope: PhantomData<S>,
+}
+
+impl<S: Scope> FromRequestParts<Arc<App>> for OrgAccess<S> {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
+        let caller = Caller::from_request_parts(parts, app).await?;
+        let params = RawPathParams::from_request_parts(parts, app)
+            .await
+            .map_err(|e| ApiError::invalid(format!("path: {}", e.body_text())))?;
+        let org = params
+            .iter()
+            .find(|(name, _)| *name == "org")
+            .map(|(_, value)| value.to_string())
+            .ok_or_else(|| ApiError::internal("an org route without {org}"))?;
+        match (&caller, S::PERMISSION) {
+            (Caller::Operator, _) => {}
+            (Caller::Key { org: own, .. }, _) if own != &org => {
+                return Err(ApiError::not_found("org"))
+            }
+            (Caller::Key { permissions, .. }, Some(p)) if !permissions.contains(&p) => {
+                return Err(ApiError::forbidden(format!(
+                    "this key lacks the `{}` permission",
+                    p.as_str()
+                )))
+            }
+            (Caller::Key { .. }, _) => {}
+        }
+        Ok(OrgAccess {
+            org,
+            caller,
+            scope: PhantomData,
+        })
+    }
+}
+
+/// The operator only.
+#[derive(Debug)]
+pub struct Operator;
+
+impl FromRequestParts<Arc<App>> for Operator {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
+        match Caller::from_request_parts(parts, app).await? {
+            Caller::Operator => Ok(Operator),
+            Caller::Key { .. } => Err(ApiError::forbidden("this route needs the operator key")),
+        }
+    }
+}
+
+/// Any valid key (the operator's or an org's).
+#[derive(Debug)]
+pub struct AnyCaller(pub Caller);
+
+impl FromRequestParts<Arc<App>> for AnyCaller {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
+        Caller::from_request_parts(parts, app).await.map(AnyCaller)
+    }
+}

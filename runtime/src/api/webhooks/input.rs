@@ -1,0 +1,178 @@
+//! A webhook's create / update body and its checks: the domain's input
+//! rules ([`crate::model::rules`]), then those that need Herald's state: the
+//! address policy for the URL, the event-type catalogue, and each plugin
+//! (registered, of the right world, accepting its config).
+
+use super::super::{ApiError, AppState};
+use crate::model::{
+    rules, Auth, PluginChain, PluginRef, RetryPolicy, SignatureScheme, Trigger, Webhook,
+};
+use crate::plugin::World;
+use serde::Deserialize;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use utoipa::ToSchema;
+
+/// Create body (`name`, `url` and `triggers` required); `PATCH` takes any subset.
+#[derive(Debug, Deserialize, Default, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct WebhookInput {
+    /// Display name, 1 to 200 characters.
+    #[schema(example = "Order sync")]
+    pub name: Option<String>,
+    /// Receiver URL (https; plain http only where the operator allows it).
+    #[schema(example = "https://example.com/hooks/herald")]
+    pub url: Option<String>,
+    /// Whether it receives events (new webhooks: `false` unless given).
+    pub active: Option<bool>,
+    /// Event types it subscribes to, each with filters that must all match.
+    pub triggers: Option<Vec<Trigger>>,
+    /// Receiver auth.
+    pub auth: Option<Auth>,
+    /// Static headers added to every request.
+    pub headers: Option<BTreeMap<String, String>>,
+    /// Signing scheme (default `standard`).
+    pub signature: Option<SignatureScheme>,
+    /// Retry schedule.
+    pub retry: Option<RetryInput>,
+    /// Per-attempt timeout (default 30s, at most the operator's maximum).
+    #[schema(example = "30s")]
+    pub timeout: Option<String>,
+    /// Plugins: filters, then transforms.
+    pub plugins: Option<PluginChain>,
+    /// Free text.
+    pub description: Option<String>,
+    /// Free JSON for the platform's own use.
+    #[schema(value_type = Option<Object>)]
+    pub metadata: Option<Value>,
+}
+
+/// A retry schedule.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetryInput {
+    /// Delay before each retry (at most 20); attempts = delays + 1.
+    #[schema(example = json!(["5s", "5m", "30m"]))]
+    pub schedule: Vec<String>,
+}
+
+/// Applies `input` to `w`, checking every field it sets.
+pub async fn apply(state: &AppState, w: &mut Webhook, input: WebhookInput) -> Result<(), ApiError> {
+    let invalid = ApiError::invalid;
+    if let Some(name) = input.name {
+        rules::name(&name).map_err(invalid)?;
+        w.name = name;
+    }
+    if let Some(url) = input.url {
+        state
+            .policy
+            .check_url(&url)
+            .map_err(|e| invalid(format!("`url`: {e}")))?;
+        w.url = url;
+    }
+    if let Some(active) = input.active {
+        w.active = active;
+    }
+    if let Some(triggers) = input.triggers {
+        rules::triggers(&triggers).map_err(invalid)?;
+        check_catalogue(state, &triggers).await?;
+        w.triggers = triggers;
+    }
+    if let Some(auth) = input.auth {
+        w.auth = auth;
+    }
+    if let Some(headers) = input.headers {
+        rules::headers(&headers).map_err(invalid)?;
+        w.headers = headers;
+    }
+    if let Some(signature) = input.signature {
+        w.signature = signature;
+    }
+    if let Some(retry) = input.retry {
+        w.retry = RetryPolicy {
+            schedule: rules::retry_schedule(&retry.schedule).map_err(invalid)?,
+        };
+    }
+    if let Some(timeout) = input.timeout {
+        w.timeout = rules::timeout(&timeout, state.settings.max_timeout).map_err(invalid)?;
+    }
+    if let Some(plugins) = input.plugins {
+        check_plugins(state, &plugins).await?;
+        w.plugins = plugins;
+    }
+    if input.description.is_some() {
+        w.description = input.description;
+    }
+    if input.metadata.is_some() {
+        w.metadata = input.metadata;
+    }
+    Ok(())
+}
+
+async fn check_catalogue(state: &AppState, triggers: &[Trigger]) -> Result<(), ApiError> {
+    let catalogue = super::super::event_types::catalogue(state).await?;
+    if catalogue.is_empty() {
+        return Ok(());
+    }
+    for (i, t) in triggers.iter().enumerate() {
+        let Some(entry) = catalogue.get(&t.event) else {
+            let mut known: Vec<&str> = catalogue.keys().map(String::as_str).collect();
+            known.sort();
+            return Err(ApiError::invalid(format!(
+                "`triggers[{i}].event`: {:?} is not in the event-type catalogue (known: {})",
+                t.event,
+                known.join(", ")
+            )));
+        };
+        if entry.filterable.is_empty() {
+            continue;
+        }
+        for (j, f) in t.filters.iter().enumerate() {
+            if !entry.filterable.contains(&f.path) {
+                return Err(ApiError::invalid(format!(
+                    "`triggers[{i}].filters[{j}].path`: {:?} is not filterable for {} (filterable: {})",
+                    f.path,
+                    t.event,
+                    entry.filterable.join(", ")
+                )));
+            }
+        }
+    }
+    Ok(())
+}
+
+async fn check_plugins(state: &AppState, chain: &PluginChain) -> Result<(), ApiError> {
+    let lists: [(&[PluginRef], World, &str); 2] = [
+        (&chain.filters, World::Filter, "filters"),
+        (&chain.transforms, World::Transform, "transforms"),
+    ];
+    for (refs, world, field) in lists {
+        for (i, r) in refs.iter().enumerate() {
+            let plugin = state.plugins.get(&r.plugin).await.map_err(|e| match e {
+                crate::cache::PluginLookupError::Store(s) => ApiError::from(s),
+                other => ApiError::invalid(format!("`plugins.{field}[{i}]`: {other}")),
+            })?;
+            if plugin.world() != world {
+                return Err(ApiError::invalid(format!(
+                    "`plugins.{field}[{i}]`: {} is a {} plugin; it cannot be used in `{field}`",
+                    r.plugin,
+                    plugin.world()
+                )));
+            }
+            let (host, reference, config) =
+                (state.host.clone(), r.plugin.clone(), r.config.to_string());
+            let (result, _) = tokio::task::spawn_blocking(move || {
+                host.check_config(&plugin, &reference, &config)
+            })
+            .await
+            .map_err(ApiError::internal)?;
+            if let Err(e) = result {
+                return Err(ApiError::invalid(format!(
+                    "`plugins.{field}[{i}].config` rejected by {}: {e}",
+                    r.plugin
+                )));
+            }
+        }
+    }
+    Ok(())
+}

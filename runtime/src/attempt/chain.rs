@@ -1,0 +1,144 @@
+//! The plugin chain of one attempt: the webhook's filter plugins in order
+//! (any may drop the event), then its transform plugins in order (each may
+//! rewrite the request), on the blocking pool, bounded by the plugin
+//! semaphore, each call timed into the metrics.
+
+use super::Filters;
+use crate::app::App;
+use crate::event::Event;
+use crate::model::Webhook;
+use crate::plugin::{CallTarget, Plugin, WitRequest, WitVerdict};
+use std::sync::Arc;
+use std::time::Duration;
+
+/// Where the chain left the request.
+pub(super) enum ChainResult {
+    /// The request to sign and send (as the transforms left it).
+    Request(WitRequest),
+    /// A filter plugin dropped the event, with its reason.
+    Dropped(String),
+}
+
+async fn resolve(
+    app: &App,
+    refs: &[crate::model::PluginRef],
+) -> std::result::Result<Vec<(Plugin, CallTarget)>, String> {
+    let mut out = Vec::with_capacity(refs.len());
+    for r in refs {
+        let plugin = app
+            .plugins
+            .get(&r.plugin)
+            .await
+            .map_err(|e| e.to_string())?;
+        let target = CallTarget {
+            webhook_id: Arc::from(""),
+            plugin_ref: Arc::from(r.plugin.as_str()),
+            config: Arc::from(r.config.to_string()),
+            fresh: false,
+        };
+        out.push((plugin, target));
+    }
+    Ok(out)
+}
+
+pub(super) async fn run_plugins(
+    app: &App,
+    webhook: &Webhook,
+    event: &Event,
+    payload: Vec<u8>,
+    filters: Filters,
+) -> std::result::Result<ChainResult, String> {
+    let request = WitRequest {
+        headers: vec![("content-type".into(), "application/json".into())],
+        body: payload,
+    };
+    let chain = &webhook.plugins;
+    if chain.transforms.is_empty() && (chain.filters.is_empty() || filters == Filters::Skip) {
+        return Ok(ChainResult::Request(request));
+    }
+    let with_webhook = |mut list: Vec<(Plugin, CallTarget)>| {
+        for (_, t) in &mut list {
+            t.webhook_id = Arc::from(webhook.id.as_str());
+            t.fresh = chain.fresh_instance;
+        }
+        list
+    };
+    let filter_plugins = if filters == Filters::Apply {
+        with_webhook(resolve(app, &chain.filters).await?)
+    } else {
+        Vec::new()
+    };
+    let transform_plugins = with_webhook(resolve(app, &chain.transforms).await?);
+    let wit_event = event.to_plugin_event(&webhook.id);
+    let host = app.host.clone();
+    let timings: Vec<(Arc<str>, Duration)> = Vec::new();
+    let slot = app
+        .plugin_runs
+        .clone()
+        .acquire_owned()
+        .await
+        .map_err(|_| "shutting down".to_string())?;
+    let joined = tokio::task::spawn_blocking(move || {
+        let _slot = slot;
+        // Runs when the chain ends, whichever way it returns.
+        let _collect = CollectOnDrop;
+        let mut timings = timings;
+        for (plugin, target) in &filter_plugins {
+            let (result, report) = host.filter(plugin, target, &wit_event);
+            timings.push((target.plugin_ref.clone(), report.duration));
+            match result {
+                Ok(WitVerdict::Keep) => {}
+                Ok(WitVerdict::Drop(reason)) => {
+                    return (
+                        Ok(ChainResult::Dropped(format!(
+                            "{}: {reason}",
+                            target.plugin_ref
+                        ))),
+                        timings,
+                    )
+                }
+                Err(e) => {
+                    return (
+                        Err(format!("{} ({}): {e}", target.plugin_ref, e.class())),
+                        timings,
+                    )
+                }
+            }
+        }
+        let mut request = request;
+        for (plugin, target) in &transform_plugins {
+            let (result, report) = host.transform(plugin, target, &wit_event, &request);
+            timings.push((target.plugin_ref.clone(), report.duration));
+            match result {
+                Ok(out) => request = out,
+                Err(e) => {
+                    return (
+                        Err(format!("{} ({}): {e}", target.plugin_ref, e.class())),
+                        timings,
+                    )
+                }
+            }
+        }
+        (Ok(ChainResult::Request(request)), timings)
+    })
+    .await;
+    let (result, timings) = joined.map_err(|e| format!("plugin task failed: {e}"))?;
+    for (plugin, took) in timings {
+        app.metrics
+            .plugin_call
+            .get_or_create(&crate::metrics::PluginLabel {
+                plugin: plugin.to_string(),
+            })
+            .observe(took.as_secs_f64());
+    }
+    result
+}
+
+/// Returns the blocking thread's free memory (rate-limited) when dropped.
+struct CollectOnDrop;
+
+impl Drop for CollectOnDrop {
+    fn drop(&mut self) {
+        crate::memory::collect_if_due();
+    }
+}

@@ -1,0 +1,215 @@
+//! One delivery attempt, in the order of the data path: native trigger
+//! filters, the plugin chain ([`chain`]: filter plugins, then transform
+//! plugins, on the blocking pool), the request ([`request`]: the signature
+//! over the exact bytes, auth, custom headers), the send, and the attempt
+//! record with secrets masked.
+
+mod chain;
+mod request;
+
+use chain::ChainResult;
+
+use crate::app::App;
+use crate::deliver::{Outgoing, Received, SendFailure};
+use crate::event::Event;
+use crate::filter;
+use crate::model::{Attempt, AttemptError, ErrorClass, Timings, Webhook};
+use bytes::Bytes;
+use std::collections::BTreeMap;
+use std::time::{Duration, Instant, SystemTime};
+
+/// How an attempt ended, for the retry decision.
+#[derive(Debug, Clone)]
+pub enum Ending {
+    /// A filter dropped the event; nothing was sent.
+    Filtered(String),
+    /// A 2xx.
+    Delivered,
+    /// Failed; `gone` for a 410, `retry_after` when the receiver asked.
+    Failed {
+        /// The receiver answered 410 Gone.
+        gone: bool,
+        /// A bounded-later retry the receiver asked for (429 / 503).
+        retry_after: Option<Duration>,
+    },
+}
+
+/// Whether the filters apply (a test send skips them).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Filters {
+    /// Native and plugin filters run.
+    Apply,
+    /// Only transforms run.
+    Skip,
+}
+
+/// What the attempt produced: the record (`None` when filtered before
+/// sending) and how it ended.
+pub type Finished = (Option<Attempt>, Ending);
+
+fn ms(d: Duration) -> f64 {
+    d.as_secs_f64() * 1e3
+}
+
+/// Runs one attempt of `event` to `webhook`; `msg_id` is the delivery id
+/// (the `webhook-id` header, the same on every attempt).
+pub async fn run(
+    app: &App,
+    webhook: &Webhook,
+    event: &Event,
+    msg_id: &str,
+    number: u32,
+    filters: Filters,
+) -> Finished {
+    let started = Instant::now();
+    let at = crate::clock::now_rfc3339();
+    if filters == Filters::Apply {
+        if let Some(reason) = native_filter(webhook, event) {
+            return (None, Ending::Filtered(reason));
+        }
+    }
+    let payload = event.payload();
+    let plugins_started = Instant::now();
+    let chain = match chain::run_plugins(app, webhook, event, payload, filters).await {
+        Ok(ChainResult::Request(request)) => request,
+        Ok(ChainResult::Dropped(reason)) => return (None, Ending::Filtered(reason)),
+        Err(message) => {
+            let mut attempt = record(number, &at, started, BTreeMap::new());
+            attempt.error = Some(AttemptError {
+                class: ErrorClass::Plugin,
+                message,
+            });
+            attempt.timings.plugins_ms = Some(ms(plugins_started.elapsed()));
+            return (
+                Some(attempt),
+                Ending::Failed {
+                    gone: false,
+                    retry_after: None,
+                },
+            );
+        }
+    };
+    let plugins_ms = (!webhook.plugins.filters.is_empty()
+        || !webhook.plugins.transforms.is_empty())
+    .then(|| ms(plugins_started.elapsed()));
+
+    let headers = request::build_headers(webhook, event, msg_id, number, &chain);
+    let masked = request::mask(&headers, &webhook.auth);
+    let mut attempt = record(number, &at, started, masked);
+    attempt.timings.plugins_ms = plugins_ms;
+    let uri = match app.policy.check_url(&webhook.url) {
+        Ok(uri) => uri,
+        Err(refused) => {
+            attempt.error = Some(AttemptError {
+                class: ErrorClass::Blocked,
+                message: refused.0,
+            });
+            return finish(
+                attempt,
+                started,
+                Ending::Failed {
+                    gone: false,
+                    retry_after: None,
+                },
+            );
+        }
+    };
+    let out = Outgoing {
+        uri,
+        headers,
+        body: Bytes::from(chain.body),
+        timeout: webhook.timeout,
+    };
+    let mut timings = Timings::default();
+    let sent = app.sender.send(out, &mut timings).await;
+    timings.plugins_ms = plugins_ms;
+    attempt.timings = timings;
+    let result = match sent {
+        Ok(received) => response(&mut attempt, received),
+        Err(SendFailure { class, message }) => {
+            attempt.error = Some(AttemptError { class, message });
+            Ending::Failed {
+                gone: false,
+                retry_after: None,
+            }
+        }
+    };
+    finish(attempt, started, result)
+}
+
+fn finish(mut attempt: Attempt, started: Instant, result: Ending) -> Finished {
+    attempt.duration_ms = ms(started.elapsed());
+    attempt.timings.total_ms = attempt.duration_ms;
+    (Some(attempt), result)
+}
+
+fn record(
+    number: u32,
+    at: &str,
+    started: Instant,
+    request_headers: BTreeMap<String, String>,
+) -> Attempt {
+    Attempt {
+        number,
+        at: at.to_string(),
+        duration_ms: ms(started.elapsed()),
+        request_headers,
+        status_code: None,
+        response_headers: BTreeMap::new(),
+        response_body: None,
+        response_body_truncated: false,
+        error: None,
+        timings: Timings {
+            total_ms: ms(started.elapsed()),
+            ..Timings::default()
+        },
+    }
+}
+
+fn response(attempt: &mut Attempt, received: Received) -> Ending {
+    let status = received.status;
+    attempt.status_code = Some(status.as_u16());
+    attempt.response_headers = received
+        .headers
+        .iter()
+        .map(|(n, v)| {
+            (
+                n.as_str().to_string(),
+                String::from_utf8_lossy(v.as_bytes()).into_owned(),
+            )
+        })
+        .collect();
+    attempt.response_body = Some(String::from_utf8_lossy(&received.body).into_owned());
+    attempt.response_body_truncated = received.truncated;
+    if status.is_success() {
+        return Ending::Delivered;
+    }
+    attempt.error = Some(AttemptError {
+        class: ErrorClass::Status,
+        message: format!("receiver answered {status}"),
+    });
+    let retry_after = matches!(status.as_u16(), 429 | 503)
+        .then(|| received.headers.get(http::header::RETRY_AFTER))
+        .flatten()
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| crate::retry::parse_retry_after(v, SystemTime::now()));
+    Ending::Failed {
+        gone: status == http::StatusCode::GONE,
+        retry_after,
+    }
+}
+
+fn native_filter(webhook: &Webhook, event: &Event) -> Option<String> {
+    let trigger = webhook
+        .triggers
+        .iter()
+        .find(|t| t.event == event.event_type)?;
+    if trigger.filters.is_empty() {
+        return None;
+    }
+    let envelope: serde_json::Value = match serde_json::from_slice(&event.payload()) {
+        Ok(v) => v,
+        Err(e) => return Some(format!("event payload is not JSON: {e}")),
+    };
+    filter::first_mismatch(trigger, &envelope).map(|rule| filter::describe(rule, &envelope))
+}

@@ -1,0 +1,32 @@
+//! The domain: the resources Herald stores and their input rules, shared
+//! by the API, the ingest stream, the store and the workers.
+//!
+//! - [`duration`]: `"5s"`-style durations.
+//! - [`webhook`]: webhooks, triggers and filters, auth, signing, plugins.
+//! - [`rules`]: the input rules of a webhook (what the API checks on save).
+//! - [`delivery`]: deliveries, attempts, statuses and error classes.
+//!
+//! Events and their input rules are in [`crate::event`].
+
+pub mod delivery;
+pub mod duration;
+pub mod rules;
+pub mod webhook;
+
+pub use delivery::*;
+pub use duration as duration_str;
+pub use webhook::*;
+
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+/// An organization (tenant).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
+pub struct Org {
+    /// `org_…`.
+    pub id: String,
+    /// Display name.
+    pub name: String,
+    /// RFC 3339.
+    pub created_at: String,
+}

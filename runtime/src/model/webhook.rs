@@ -1,0 +1,201 @@
+//! Webhooks as stored: triggers with native filters, receiver auth,
+//! signing scheme and secrets, retry policy, plugins.
+
+use super::duration as duration_str;
+use serde::{Deserialize, Serialize};
+#[allow(unused_imports)]
+use serde_json::json;
+use serde_json::Value;
+use std::collections::BTreeMap;
+use std::time::Duration;
+use utoipa::ToSchema;
+
+/// Comparison of a native trigger filter.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum FilterOp {
+    /// The value at the path equals `value`.
+    Equals,
+    /// It does not (or the path is absent).
+    NotEquals,
+    /// It equals one of `value` (an array).
+    In,
+    /// It equals none of `value` (an array), or is absent.
+    NotIn,
+}
+
+/// A native filter on a trigger: all of a trigger's filters must match.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct FilterRule {
+    /// Dotted path into the event envelope, e.g. `data.order.status`.
+    #[schema(example = "data.order.status")]
+    pub path: String,
+    /// The comparison.
+    pub op: FilterOp,
+    /// The operand (an array for `in` / `not_in`).
+    #[schema(value_type = Object, example = json!(["paid", "shipped"]))]
+    pub value: Value,
+}
+
+/// An event type a webhook subscribes to, with optional filters.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Trigger {
+    /// The event type, e.g. `order.created`.
+    #[schema(example = "order.created")]
+    pub event: String,
+    /// Filters that must all match.
+    #[serde(default)]
+    pub filters: Vec<FilterRule>,
+}
+
+/// How Herald authenticates to the receiver.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, Default, ToSchema)]
+#[serde(tag = "type", rename_all = "lowercase", deny_unknown_fields)]
+pub enum Auth {
+    /// No credentials.
+    #[default]
+    None,
+    /// HTTP basic auth.
+    Basic {
+        /// User name.
+        username: String,
+        /// Password (never logged, masked in attempt logs).
+        password: String,
+    },
+    /// `Authorization: Bearer <token>`.
+    Bearer {
+        /// The token (never logged, masked in attempt logs).
+        token: String,
+    },
+    /// A custom header carrying a secret.
+    Header {
+        /// Header name.
+        name: String,
+        /// Header value (never logged, masked in attempt logs).
+        value: String,
+    },
+}
+
+/// How deliveries are signed.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, Default, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum SignatureScheme {
+    /// Standard Webhooks: `webhook-id`, `webhook-timestamp`, `webhook-signature: v1,<base64>`.
+    #[default]
+    Standard,
+    /// Hex HMAC-SHA256 of the body in `X-Webhook-Signature`.
+    Hex,
+}
+
+/// A signing secret; during rotation the previous one keeps signing until it expires.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+pub struct Secret {
+    /// `whsec_<base64>`.
+    pub value: String,
+    /// Unix ms after which it no longer signs; `None` for the current secret.
+    pub expires_at_ms: Option<i64>,
+}
+
+/// A plugin in a webhook's chain.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PluginRef {
+    /// `name@version`.
+    #[schema(example = "threshold-filter@1.0.0")]
+    pub plugin: String,
+    /// The webhook's config for it (checked by the plugin's `check-config`).
+    #[serde(default = "empty_object")]
+    #[schema(value_type = Object)]
+    pub config: Value,
+}
+
+fn empty_object() -> Value {
+    Value::Object(Default::default())
+}
+
+/// A webhook's plugins: filters run first, in order, then transforms.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Default, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct PluginChain {
+    /// Filter plugins.
+    #[serde(default)]
+    pub filters: Vec<PluginRef>,
+    /// Transform plugins.
+    #[serde(default)]
+    pub transforms: Vec<PluginRef>,
+    /// A fresh instance per event (strict isolation) instead of reusing one.
+    #[serde(default)]
+    pub fresh_instance: bool,
+}
+
+/// Retry policy.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetryPolicy {
+    /// Delay before each retry; attempts = schedule length + 1.
+    #[serde(with = "duration_str::list")]
+    #[schema(value_type = Vec<String>, example = json!(["5s", "5m", "30m"]))]
+    pub schedule: Vec<Duration>,
+}
+
+impl Default for RetryPolicy {
+    fn default() -> Self {
+        let s = |secs: u64| Duration::from_secs(secs);
+        RetryPolicy {
+            schedule: vec![s(5), s(300), s(1800), s(7200), s(18000), s(36000), s(36000)],
+        }
+    }
+}
+
+/// A webhook, as stored (secrets included; the API shows
+/// [`crate::api::webhooks::WebhookView`]).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
+pub struct Webhook {
+    /// `wh_…`.
+    pub id: String,
+    /// Owning org.
+    pub org: String,
+    /// Display name.
+    pub name: String,
+    /// Receiver URL.
+    pub url: String,
+    /// Inactive webhooks receive nothing; queued deliveries wait.
+    pub active: bool,
+    /// What it subscribes to.
+    pub triggers: Vec<Trigger>,
+    /// Receiver auth.
+    pub auth: Auth,
+    /// Static headers added to every request.
+    pub headers: BTreeMap<String, String>,
+    /// Signing scheme.
+    pub signature: SignatureScheme,
+    /// Signing secrets, current first.
+    pub secrets: Vec<Secret>,
+    /// Retry schedule.
+    pub retry: RetryPolicy,
+    /// Per-attempt timeout.
+    #[serde(with = "duration_str")]
+    pub timeout: Duration,
+    /// Plugins.
+    pub plugins: PluginChain,
+    /// Free text.
+    pub description: Option<String>,
+    /// Free JSON for the platform's own use.
+    pub metadata: Option<Value>,
+    /// Why it was deactivated by Herald (e.g. a 410), if it was.
+    #[serde(default)]
+    pub disabled_reason: Option<String>,
+    /// RFC 3339.
+    pub created_at: String,
+    /// RFC 3339.
+    pub updated_at: String,
+}
+
+impl Webhook {
+    /// The event types it subscribes to.
+    pub fn event_types(&self) -> impl Iterator<Item = &str> {
+        self.triggers.iter().map(|t| t.event.as_str())
+    }
+}

@@ -1,0 +1,204 @@
+//! Outcomes of attempts, written atomically with acknowledging their queue
+//! entries (so an outcome is never lost and never recorded twice for one
+//! claim), in groups: all the outcomes gathered for one shard go in one
+//! transaction (group commit), with per-webhook counters summed and one
+//! `XACK`/`XDEL` for all entries.
+
+use super::{keys, now_ms, Shard, Store, StoreError};
+use crate::clock::rfc3339_ms;
+use crate::model::{Attempt, DeliveryStatus};
+use std::collections::{BTreeMap, HashMap};
+
+/// Hourly counters are kept this long (the API reports up to 7 days).
+const STATS_TTL_SECS: i64 = 8 * 24 * 3600;
+
+/// How a delivery's processing ended this time.
+#[derive(Debug, Clone)]
+pub enum Outcome {
+    /// A 2xx.
+    Succeeded,
+    /// A filter dropped the event.
+    Filtered {
+        /// Why.
+        reason: String,
+    },
+    /// Failed; retry at `due_ms`.
+    Retry {
+        /// Unix ms.
+        due_ms: i64,
+    },
+    /// Failed for good.
+    Dead,
+}
+
+impl Outcome {
+    /// The delivery status this outcome leaves.
+    pub fn status(&self) -> DeliveryStatus {
+        match self {
+            Outcome::Succeeded => DeliveryStatus::Succeeded,
+            Outcome::Filtered { .. } => DeliveryStatus::Filtered,
+            Outcome::Retry { .. } => DeliveryStatus::Failed,
+            Outcome::Dead => DeliveryStatus::Dead,
+        }
+    }
+}
+
+/// One outcome to write, borrowed from what the recorder holds.
+#[derive(Debug, Clone, Copy)]
+pub struct OutcomeWrite<'a> {
+    /// The delivery's org.
+    pub org: &'a str,
+    /// The delivery.
+    pub delivery_id: &'a str,
+    /// Its webhook.
+    pub webhook_id: &'a str,
+    /// The URL the attempt went to.
+    pub url: &'a str,
+    /// The attempt, if one was made (none when filtered).
+    pub attempt: Option<&'a Attempt>,
+    /// How it ended.
+    pub outcome: &'a Outcome,
+    /// The shard and queue entry to acknowledge with it.
+    pub entry: (Shard, &'a str),
+}
+
+/// Outcomes and acknowledgements gathered for writing, by shard.
+#[derive(Debug, Default)]
+pub struct OutcomeBatch<'a> {
+    shards: BTreeMap<Shard, ShardBatch<'a>>,
+}
+
+#[derive(Debug, Default)]
+struct ShardBatch<'a> {
+    outcomes: Vec<OutcomeWrite<'a>>,
+    acks: Vec<&'a str>,
+}
+
+impl<'a> OutcomeBatch<'a> {
+    /// Adds an outcome (and its entry's acknowledgement).
+    pub fn add(&mut self, write: OutcomeWrite<'a>) {
+        let batch = self.shards.entry(write.entry.0).or_default();
+        batch.acks.push(write.entry.1);
+        batch.outcomes.push(write);
+    }
+
+    /// Adds an acknowledgement with no outcome (a duplicate of a finished
+    /// delivery, or one whose records expired).
+    pub fn ack(&mut self, shard: Shard, entry_id: &'a str) {
+        self.shards.entry(shard).or_default().acks.push(entry_id);
+    }
+
+    /// Whether there is nothing to write.
+    pub fn is_empty(&self) -> bool {
+        self.shards.is_empty()
+    }
+}
+
+impl Store {
+    /// Writes a batch of outcomes and acknowledgements: one transaction
+    /// per shard, so within a shard every outcome is recorded and every
+    /// entry acknowledged, or none is. With one shard, one round trip.
+    pub async fn write_outcomes(&self, batch: OutcomeBatch<'_>) -> Result<(), StoreError> {
+        let now = now_ms();
+        for (shard, writes) in &batch.shards {
+            let pipe = self.outcome_pipeline(*shard, writes, now);
+            pipe.query_async::<()>(&mut self.con()).await?;
+        }
+        Ok(())
+    }
+
+    fn outcome_pipeline(&self, shard: Shard, batch: &ShardBatch<'_>, now: i64) -> redis::Pipeline {
+        let k = &self.keys;
+        let ttl = self.retention_secs();
+        let mut pipe = redis::pipe();
+        pipe.atomic();
+        let updated_at = rfc3339_ms(now);
+        let hour = now / 3_600_000;
+        // (org, webhook) -> counter -> increment; (org, webhook) -> last attempt.
+        let mut stats: HashMap<(&str, &str), HashMap<String, i64>> = HashMap::new();
+        let mut last: HashMap<(&str, &str), (&Attempt, DeliveryStatus)> = HashMap::new();
+        for w in &batch.outcomes {
+            let hook = (w.org, w.webhook_id);
+            let status = w.outcome.status();
+            let counters = stats.entry(hook).or_default();
+            let mut fields: Vec<(&str, String)> = vec![
+                ("status", status.as_str().to_string()),
+                ("updated_at", updated_at.clone()),
+                ("url", w.url.to_string()),
+            ];
+            if let Some(a) = w.attempt {
+                let akey = k.attempts(w.org, w.delivery_id);
+                pipe.rpush(&akey, serde_json::to_string(a).unwrap_or_default())
+                    .ignore();
+                pipe.expire(&akey, ttl).ignore();
+                let code = a.status_code.map(|c| c.to_string()).unwrap_or_default();
+                let error = a
+                    .error
+                    .as_ref()
+                    .map(|e| format!("{}: {}", e.class.as_str(), e.message))
+                    .unwrap_or_default();
+                fields.push(("attempts", a.number.to_string()));
+                fields.push(("last_status_code", code));
+                fields.push(("last_error", error));
+                *counters.entry("attempts".into()).or_default() += 1;
+                let counter = match &a.error {
+                    Some(e) => format!("err:{}", e.class.as_str()),
+                    None => "attempts_ok".into(),
+                };
+                *counters.entry(counter).or_default() += 1;
+                last.insert(hook, (a, status));
+            }
+            match w.outcome {
+                Outcome::Filtered { reason } => fields.push(("last_error", reason.clone())),
+                Outcome::Retry { due_ms } => {
+                    pipe.zadd(k.retries(shard), w.delivery_id, *due_ms).ignore();
+                    fields.push(("next_attempt_at", rfc3339_ms(*due_ms)));
+                    *counters.entry("retries".into()).or_default() += 1;
+                }
+                Outcome::Dead => {
+                    pipe.zadd(k.webhook_dead(w.org, w.webhook_id), w.delivery_id, now)
+                        .ignore();
+                }
+                Outcome::Succeeded => {}
+            }
+            if !matches!(w.outcome, Outcome::Retry { .. }) {
+                fields.push(("next_attempt_at", String::new()));
+                *counters.entry(status.as_str().into()).or_default() += 1;
+            }
+            let dkey = k.delivery(w.org, w.delivery_id);
+            pipe.hset_multiple(&dkey, &fields).ignore();
+            pipe.expire(&dkey, ttl).ignore();
+        }
+        for ((org, webhook_id), counters) in &stats {
+            let skey = k.webhook_stats(org, webhook_id, hour);
+            for (field, n) in counters {
+                pipe.hincr(&skey, field, *n).ignore();
+            }
+            pipe.expire(&skey, STATS_TTL_SECS).ignore();
+        }
+        for ((org, webhook_id), (a, status)) in &last {
+            let key = k.webhook_last(org, webhook_id);
+            let code = a.status_code.map(|c| c.to_string()).unwrap_or_default();
+            pipe.hset_multiple(
+                &key,
+                &[
+                    ("at", a.at.as_str()),
+                    ("status", status.as_str()),
+                    ("status_code", code.as_str()),
+                ],
+            )
+            .ignore();
+            pipe.expire(&key, STATS_TTL_SECS).ignore();
+        }
+        if !batch.acks.is_empty() {
+            let queue = k.queue(shard);
+            pipe.cmd("XACK")
+                .arg(&queue)
+                .arg(keys::GROUP)
+                .arg(&batch.acks)
+                .ignore();
+            pipe.cmd("XDEL").arg(&queue).arg(&batch.acks).ignore();
+        }
+        pipe
+    }
+}

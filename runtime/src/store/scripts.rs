@@ -1,0 +1,130 @@
+//! Every Lua script Herald runs. Each names its keys in `KEYS` (never
+//! building a key name inside Lua), and all of a script's keys share one
+//! hash slot (see [`super::keys`]).
+
+use redis::Script;
+use std::sync::LazyLock;
+
+/// Stores an event and fans it out, all or nothing, idempotently.
+///
+/// KEYS: 1 org record, 2 trigger index, 3 event, 4 work stream, then for
+/// the i-th webhook `4 + 2i - 1` its delivery record and `4 + 2i` its log.
+/// ARGV: 1 event JSON, 2 retention seconds, 3 now ms, 4 now RFC 3339,
+/// 5 log bound, 6 event id, 7 event type, 8 org, 9 delivery id prefix,
+/// then the subscribed webhook ids the caller expects, sorted.
+///
+/// Returns `{1, n}` (created, n deliveries), `{0, n}` (already published),
+/// `{-1, 0}` (no such org) or `{-2, 0, ids…}`: the trigger index differs
+/// from what the caller expected; nothing was written and `ids` is the
+/// index as it is (the caller retries with those keys).
+pub static PUBLISH: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+if redis.call('EXISTS', KEYS[1]) == 0 then return {-1, 0} end
+local prev = redis.call('HGET', KEYS[3], 'deliveries')
+if prev then return {0, tonumber(prev)} end
+local hooks = redis.call('SMEMBERS', KEYS[2])
+table.sort(hooks)
+local n = #ARGV - 9
+local same = #hooks == n
+if same then
+  for i = 1, n do
+    if hooks[i] ~= ARGV[9 + i] then same = false break end
+  end
+end
+if not same then
+  local reply = {-2, 0}
+  for i = 1, #hooks do reply[i + 2] = hooks[i] end
+  return reply
+end
+local ttl, now, nowtxt, bound = tonumber(ARGV[2]), ARGV[3], ARGV[4], tonumber(ARGV[5])
+for i = 1, n do
+  local did = ARGV[9] .. string.format('%03x', i)
+  local dk, log = KEYS[3 + 2 * i], KEYS[4 + 2 * i]
+  redis.call('HSET', dk, 'id', did, 'org', ARGV[8], 'webhook_id', ARGV[9 + i], 'event_id', ARGV[6],
+    'event_type', ARGV[7], 'status', 'pending', 'attempts', 0, 'created_at', nowtxt,
+    'updated_at', nowtxt, 'created_ms', now)
+  redis.call('EXPIRE', dk, ttl)
+  redis.call('ZADD', log, now, did)
+  if redis.call('ZCARD', log) > bound then redis.call('ZREMRANGEBYRANK', log, 0, -(bound + 1)) end
+  redis.call('XADD', KEYS[4], '*', 'd', did)
+end
+redis.call('HSET', KEYS[3], 'json', ARGV[1], 'deliveries', n)
+redis.call('EXPIRE', KEYS[3], ttl)
+return {1, n}
+",
+    )
+});
+
+/// Moves due retries onto the work stream.
+/// KEYS: 1 retry set, 2 work stream. ARGV: 1 now ms, 2 limit. Returns how many.
+pub static MOVE_DUE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local due = redis.call('ZRANGEBYSCORE', KEYS[1], '-inf', ARGV[1], 'LIMIT', 0, tonumber(ARGV[2]))
+for _, id in ipairs(due) do
+  redis.call('XADD', KEYS[2], '*', 'd', id)
+  redis.call('ZREM', KEYS[1], id)
+end
+return #due
+",
+    )
+});
+
+/// Re-queues a delivery now unless it is pending (queued or in flight).
+/// KEYS: 1 delivery, 2 retry set, 3 dead set, 4 work stream. ARGV: 1 id.
+/// Returns 1 if queued, 0 if pending or gone.
+pub static REQUEUE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local status = redis.call('HGET', KEYS[1], 'status')
+if not status or status == 'pending' then return 0 end
+redis.call('HSET', KEYS[1], 'status', 'pending', 'next_attempt_at', '')
+redis.call('ZREM', KEYS[2], ARGV[1])
+redis.call('ZREM', KEYS[3], ARGV[1])
+redis.call('XADD', KEYS[4], '*', 'd', ARGV[1])
+return 1
+",
+    )
+});
+
+/// Parks a delivery for an inactive webhook, atomically with acknowledging
+/// its queue entry, unless the webhook became active meanwhile (then it is
+/// re-queued) or was deleted (then it is only acknowledged).
+/// KEYS: 1 webhook, 2 parked set, 3 work stream. ARGV: 1 delivery id,
+/// 2 now ms, 3 group, 4 entry id. Returns `parked`, `requeued` or `deleted`.
+pub static PARK: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local wh = redis.call('GET', KEYS[1])
+local outcome = 'deleted'
+if wh then
+  if cjson.decode(wh).active then
+    redis.call('XADD', KEYS[3], '*', 'd', ARGV[1])
+    outcome = 'requeued'
+  else
+    redis.call('ZADD', KEYS[2], ARGV[2], ARGV[1])
+    outcome = 'parked'
+  end
+end
+redis.call('XACK', KEYS[3], ARGV[3], ARGV[4])
+redis.call('XDEL', KEYS[3], ARGV[4])
+return outcome
+",
+    )
+});
+
+/// Moves every parked delivery of a webhook back onto the work stream.
+/// KEYS: 1 parked set, 2 work stream. Returns how many.
+pub static UNPARK: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local ids = redis.call('ZRANGE', KEYS[1], 0, -1)
+for _, id in ipairs(ids) do
+  redis.call('XADD', KEYS[2], '*', 'd', id)
+end
+redis.call('DEL', KEYS[1])
+return #ids
+",
+    )
+});

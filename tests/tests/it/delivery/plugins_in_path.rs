@@ -1,0 +1,102 @@
+//! Native filters and plugins in the delivery path, and plugin configs
+//! checked when a webhook is saved.
+
+use super::{herald, WAIT};
+use herald_e2e::receiver::Receiver;
+use herald_e2e::redis::TestRedis;
+use herald_e2e::tls::TestCa;
+use serde_json::json;
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn native_filters_and_plugins_in_the_path() {
+    let (redis, ca) = (TestRedis::start(), TestCa::new());
+    let receiver = Receiver::ok(Some(ca.server.clone())).await;
+    let h = herald(&redis, &ca).await;
+    for (name, file) in [
+        ("threshold", "threshold-filter"),
+        ("redact", "redact-transform"),
+    ] {
+        let wasm = std::fs::read(herald_e2e::plugin_wasm(file)).expect("plugin built");
+        let (status, body) = h
+            .call_raw("PUT", &format!("/v1/plugins/{name}/1.0.0"), wasm)
+            .await;
+        assert_eq!(status, 201, "{body}");
+    }
+    let org = h.org().await;
+    let hook = h
+        .webhook(&org, json!({
+            "name": "big paid orders", "url": receiver.url(), "active": true,
+            "triggers": [{"event": "order.created", "filters": [{"path": "data.order.status", "op": "in", "value": ["paid", "shipped"]}]}],
+            "plugins": {
+                "filters": [{"plugin": "threshold@1.0.0", "config": {"path": "data.order.total", "above": 100}}],
+                "transforms": [{"plugin": "redact@1.0.0", "config": {"paths": ["data.customer.email"], "mask": "***"}}]
+            }}))
+        .await;
+    let wh = hook["id"].as_str().expect("id");
+    let order = |status: &str, total: u32| json!({"type": "order.created", "data": {"order": {"status": status, "total": total}, "customer": {"email": "a@b.c"}}});
+    h.publish(&org, order("open", 500)).await; // native filter drops it
+    h.publish(&org, order("paid", 50)).await; // the threshold plugin drops it
+    h.publish(&org, order("paid", 500)).await; // delivered, redacted
+    let items = h
+        .wait_deliveries(&org, wh, WAIT, |i| {
+            i.len() == 3 && i.iter().all(|d| d["status"] != "pending")
+        })
+        .await;
+    let statuses: Vec<&str> = items
+        .iter()
+        .map(|d| d["status"].as_str().unwrap_or_default())
+        .collect();
+    assert_eq!(
+        statuses.iter().filter(|s| **s == "filtered").count(),
+        2,
+        "{items:#?}"
+    );
+    assert!(
+        items.iter().any(|d| d["last_error"]
+            .as_str()
+            .is_some_and(|e| e.contains("data.order.status in"))),
+        "{items:#?}"
+    );
+    assert!(
+        items.iter().any(|d| {
+            d["last_error"].as_str().is_some_and(|e| {
+                e.contains("threshold@1.0.0: data.order.total = 50 is not above 100")
+            })
+        }),
+        "{items:#?}"
+    );
+    let got = receiver.wait_for(1, WAIT).await;
+    assert_eq!(got.len(), 1);
+    assert_eq!(got[0].json()["data"]["customer"]["email"], "***");
+    assert_eq!(got[0].json()["data"]["order"]["total"], 500);
+
+    // A transform where a filter belongs, and a config the plugin rejects: 400 at save time.
+    let (status, err) = h
+        .call(
+            "POST",
+            &format!("/v1/orgs/{org}/webhooks"),
+            Some(
+                json!({"name": "x", "url": receiver.url(), "triggers": [{"event": "e"}],
+              "plugins": {"filters": [{"plugin": "redact@1.0.0", "config": {"paths": ["a"]}}]}}),
+            ),
+        )
+        .await;
+    assert_eq!(status, 400);
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("is a transform plugin")),
+        "{err}"
+    );
+    let (status, err) = h
+        .call("POST", &format!("/v1/orgs/{org}/webhooks"), Some(json!({"name": "x", "url": receiver.url(), "triggers": [{"event": "e"}],
+              "plugins": {"filters": [{"plugin": "threshold@1.0.0", "config": {"path": "data.x"}}]}})))
+        .await;
+    assert_eq!(status, 400);
+    assert!(
+        err["error"]["message"]
+            .as_str()
+            .is_some_and(|m| m.contains("set `above`")),
+        "{err}"
+    );
+}
