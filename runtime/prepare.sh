@@ -27,6 +27,27 @@ ensure_redis() {
     # Debian's package starts a service on 6379; Herald's tests start their own.
 }
 
+ensure_tools() {
+    # What the first requests the quick start prints need: curl, jq, python3.
+    local missing=()
+    for tool in curl jq python3; do
+        command -v "$tool" >/dev/null 2>&1 || missing+=("$tool")
+    done
+    [ ${#missing[@]} = 0 ] && return 0
+    echo "==> installing ${missing[*]} (apt)"
+    as_root apt-get update -qq
+    as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${missing[@]}" >/dev/null
+}
+
+# Prints runtime/first-requests.sh (the commands README's "First requests"
+# shows) for a Herald with data in $1 listening on $2, ready to paste.
+print_first_requests() {
+    local data_dir="$1" listen="$2"
+    sed -e "s#herald-data/admin-token#${data_dir}/admin-token#g" \
+        -e "s#127\.0\.0\.1:8080#${listen}#g" \
+        "$herald_root/runtime/first-requests.sh"
+}
+
 build_plugins() {
     echo "==> building the example and fixture plugins for wasm32-wasip2"
     (cd "$herald_root" && cargo build --profile plugin --target wasm32-wasip2 --workspace \

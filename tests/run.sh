@@ -14,6 +14,7 @@ cd "$herald_root"
 
 ensure_toolchain_parts
 ensure_redis
+ensure_tools
 build_plugins
 
 echo "==> cargo fmt --check"

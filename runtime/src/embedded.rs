@@ -1,8 +1,16 @@
-//! The embedded default: with no Redis URL configured and nothing answering
-//! on the local default port, Herald starts a `redis-server` itself, with
-//! append-only persistence in its data directory, restarts it if it dies,
-//! and stops it when Herald stops.
+//! Which Redis Herald uses when no `redis_url` is configured, and the
+//! embedded default. Herald uses a Redis already answering on
+//! 127.0.0.1:`embedded_redis_port` only when it holds nothing but Herald's
+//! keys; otherwise (or when nothing answers) it starts a `redis-server` of its
+//! own with append-only persistence in `<data_dir>/redis`, restarts it if it
+//! dies and stops it when Herald stops. The port of that server is remembered
+//! in the data directory, so the next start finds the same data on the same
+//! port, and never trades it for an unrelated empty Redis.
+//!
+//! [`probe`] is the only function here that speaks Redis: deciding which
+//! server to use is not store business.
 
+use crate::config::Settings;
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
@@ -14,22 +22,35 @@ use tokio_util::sync::CancellationToken;
 pub enum EmbeddedError {
     /// `redis-server` is not installed.
     #[error(
-        "no Redis: HERALD_REDIS_URL is not set, nothing answers on 127.0.0.1:{port}, and `redis-server` \
-         is not installed. Set HERALD_REDIS_URL to your Redis (e.g. redis://127.0.0.1:6379/), or install \
-         redis-server (`apt install redis-server`) and Herald will start one"
+        "no Redis: HERALD_REDIS_URL is not set, no usable Redis answers on 127.0.0.1:{port}, and \
+         `redis-server` is not installed. Set HERALD_REDIS_URL to your Redis (e.g. \
+         redis://127.0.0.1:6379/), or install redis-server (`apt install redis-server`) and Herald \
+         will start one"
     )]
     NotInstalled {
         /// The port probed.
         port: u16,
     },
     /// It did not start.
-    #[error("could not start redis-server in {dir}: {message}")]
+    #[error("could not start redis-server on port {port} in {dir}: {message}")]
     Start {
+        /// The port.
+        port: u16,
         /// The data directory.
         dir: String,
         /// Why.
         message: String,
     },
+}
+
+/// The Redis this process uses, and what to tell the operator about it.
+pub struct RedisChoice {
+    /// The URL to connect to.
+    pub url: String,
+    /// Who runs it and where its data lives, for the startup banner.
+    pub description: String,
+    /// The server Herald started and supervises, if it did.
+    pub embedded: Option<EmbeddedRedis>,
 }
 
 /// A supervised `redis-server`.
@@ -45,6 +66,232 @@ impl EmbeddedRedis {
         self.stop.cancel();
         let _ = self.task.await;
     }
+}
+
+/// What answered on a Redis URL.
+#[derive(Debug)]
+enum Probe {
+    /// Nothing listens there.
+    Refused,
+    /// Something answered but cannot be used as Herald's local Redis.
+    Unusable(String),
+    /// A Redis.
+    Redis(Found),
+}
+
+/// What a Redis reported about itself.
+#[derive(Debug, Default)]
+struct Found {
+    /// Data that is not Herald's, described; `None`: empty or only Herald's.
+    other_data: Option<String>,
+    /// `CONFIG GET dir`, when allowed.
+    dir: Option<String>,
+    /// `appendonly` and `save`, when allowed.
+    persistence: Option<String>,
+}
+
+impl Found {
+    fn data_lives(&self) -> String {
+        match (&self.dir, &self.persistence) {
+            (Some(dir), Some(p)) => format!("its data in {dir} ({p})"),
+            _ => "its persistence is not visible (CONFIG GET refused)".into(),
+        }
+    }
+}
+
+/// Whether `key` is one of Herald's (every key Herald writes starts so).
+fn is_herald_key(key: &[u8]) -> bool {
+    key.starts_with(b"herald:") || key.starts_with(b"{herald")
+}
+
+/// Asks the server at `url` what it holds and how it persists it, with
+/// `check_data` scanning the keyspace for data that is not Herald's.
+async fn probe(url: &str, check_data: bool) -> Probe {
+    let client = match redis::Client::open(url) {
+        Ok(client) => client,
+        Err(e) => return Probe::Unusable(e.to_string()),
+    };
+    let config = redis::AsyncConnectionConfig::new()
+        .set_connection_timeout(Some(Duration::from_secs(2)))
+        .set_response_timeout(Some(Duration::from_secs(5)));
+    let mut con = match client
+        .get_multiplexed_async_connection_with_config(&config)
+        .await
+    {
+        Ok(con) => con,
+        Err(e) if e.is_connection_refusal() => return Probe::Refused,
+        Err(e) => return Probe::Unusable(format!("it does not work as a Redis ({e})")),
+    };
+    if let Err(e) = redis::cmd("PING").query_async::<String>(&mut con).await {
+        return Probe::Unusable(format!("it does not answer PING ({e})"));
+    }
+    let mut found = Found::default();
+    let config: Result<Vec<Vec<String>>, _> = redis::pipe()
+        .cmd("CONFIG")
+        .arg("GET")
+        .arg("dir")
+        .cmd("CONFIG")
+        .arg("GET")
+        .arg("appendonly")
+        .cmd("CONFIG")
+        .arg("GET")
+        .arg("save")
+        .query_async(&mut con)
+        .await;
+    if let Ok(values) = config {
+        let value = |i: usize| values.get(i).and_then(|pair| pair.get(1)).cloned();
+        found.dir = value(0);
+        let (appendonly, save) = (value(1).unwrap_or_default(), value(2).unwrap_or_default());
+        let mut persistence = format!("appendonly {appendonly}, save {save:?}");
+        if appendonly == "no" && save.trim().is_empty() {
+            persistence.push_str(": no persistence, the data is lost when it restarts");
+        }
+        found.persistence = Some(persistence);
+    }
+    if !check_data {
+        return Probe::Redis(found);
+    }
+    match redis::cmd("INFO")
+        .arg("keyspace")
+        .query_async::<String>(&mut con)
+        .await
+    {
+        Ok(info) => {
+            let other_dbs: Vec<&str> = info
+                .lines()
+                .filter(|l| l.starts_with("db") && !l.starts_with("db0:"))
+                .collect();
+            if !other_dbs.is_empty() {
+                found.other_data = Some(format!(
+                    "other databases hold keys ({})",
+                    other_dbs.join("; ")
+                ));
+                return Probe::Redis(found);
+            }
+        }
+        Err(e) => return Probe::Unusable(format!("INFO keyspace failed ({e})")),
+    }
+    let mut cursor: u64 = 0;
+    loop {
+        let page: Result<(u64, Vec<Vec<u8>>), _> = redis::cmd("SCAN")
+            .arg(cursor)
+            .arg("COUNT")
+            .arg(1000)
+            .query_async(&mut con)
+            .await;
+        match page {
+            Err(e) => return Probe::Unusable(format!("SCAN failed ({e})")),
+            Ok((next, keys)) => {
+                if let Some(key) = keys.iter().find(|k| !is_herald_key(k)) {
+                    found.other_data = Some(format!(
+                        "it holds data that is not Herald's (e.g. key {:?})",
+                        String::from_utf8_lossy(key)
+                    ));
+                    return Probe::Redis(found);
+                }
+                if next == 0 {
+                    return Probe::Redis(found);
+                }
+                cursor = next;
+            }
+        }
+    }
+}
+
+fn local(port: u16) -> String {
+    format!("redis://127.0.0.1:{port}/")
+}
+
+fn port_file(dir: &Path) -> PathBuf {
+    dir.join("herald-redis.port")
+}
+
+/// Chooses the Redis to use (see the module doc), starting one if needed.
+pub async fn choose(settings: &Settings) -> Result<RedisChoice, EmbeddedError> {
+    if let Some(url) = &settings.redis_url {
+        let description = match probe(url, false).await {
+            Probe::Redis(found) => format!("configured (redis_url); {}", found.data_lives()),
+            _ => "configured (redis_url)".into(),
+        };
+        return Ok(RedisChoice {
+            url: url.clone(),
+            description,
+            embedded: None,
+        });
+    }
+    let dir = settings.data_dir.join("redis");
+    let ours = std::fs::canonicalize(&dir).ok();
+    // The port of the server Herald started here before; a data directory
+    // from before ports were remembered means the default port.
+    let remembered = std::fs::read_to_string(port_file(&dir))
+        .ok()
+        .and_then(|text| text.trim().parse::<u16>().ok())
+        .or_else(|| {
+            let old = dir.join("appendonlydir").exists() || dir.join("appendonly.aof").exists();
+            old.then_some(settings.embedded_redis_port)
+        });
+    let port = remembered.unwrap_or(settings.embedded_redis_port);
+    let why_elsewhere = match probe(&local(port), true).await {
+        Probe::Refused => None,
+        Probe::Redis(found)
+            if ours.is_some() && found.dir.as_deref().map(PathBuf::from) == ours =>
+        {
+            return Ok(RedisChoice {
+                url: local(port),
+                description: format!(
+                    "a redis-server left running by an earlier Herald (not supervised by this one); {}",
+                    found.data_lives()
+                ),
+                embedded: None,
+            });
+        }
+        Probe::Redis(found) if remembered.is_none() && found.other_data.is_none() => {
+            return Ok(RedisChoice {
+                url: local(port),
+                description: format!(
+                    "an existing Redis, not started by Herald (it held no other data); {}",
+                    found.data_lives()
+                ),
+                embedded: None,
+            });
+        }
+        Probe::Redis(found) => Some(
+            found
+                .other_data
+                .unwrap_or_else(|| "it is not the one Herald started here before".into()),
+        ),
+        Probe::Unusable(why) => Some(why),
+    };
+    let port = match why_elsewhere {
+        None => port,
+        Some(_) => free_port().map_err(|e| EmbeddedError::Start {
+            port: 0,
+            dir: dir.display().to_string(),
+            message: format!("no free port: {e}"),
+        })?,
+    };
+    let embedded = start(port, &dir).await?;
+    let mut description = format!(
+        "started by Herald, supervised; its data in {} (append-only)",
+        dir.display()
+    );
+    if let Some(why) = why_elsewhere {
+        description.push_str(&format!(
+            "; not on 127.0.0.1:{} because {why}",
+            remembered.unwrap_or(settings.embedded_redis_port)
+        ));
+    }
+    Ok(RedisChoice {
+        url: local(port),
+        description,
+        embedded: Some(embedded),
+    })
+}
+
+fn free_port() -> std::io::Result<u16> {
+    std::net::TcpListener::bind("127.0.0.1:0")?
+        .local_addr()
+        .map(|a| a.port())
 }
 
 /// Whether something answers on 127.0.0.1:`port`.
@@ -79,33 +326,39 @@ fn spawn(port: u16, dir: &Path) -> std::io::Result<Child> {
         .spawn()
 }
 
-/// Starts `redis-server` on 127.0.0.1:`port` with its data in `data_dir/redis`.
-pub async fn start(port: u16, data_dir: &Path) -> Result<EmbeddedRedis, EmbeddedError> {
-    let dir: PathBuf = data_dir.join("redis");
+/// Starts `redis-server` on 127.0.0.1:`port` with its data in `dir`, and
+/// remembers the port there.
+pub async fn start(port: u16, dir: &Path) -> Result<EmbeddedRedis, EmbeddedError> {
     let fail = |message: String| EmbeddedError::Start {
+        port,
         dir: dir.display().to_string(),
         message,
     };
-    std::fs::create_dir_all(&dir).map_err(|e| fail(e.to_string()))?;
-    let child = match spawn(port, &dir) {
+    std::fs::create_dir_all(dir).map_err(|e| fail(e.to_string()))?;
+    let mut child = match spawn(port, dir) {
         Ok(child) => child,
         Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
             return Err(EmbeddedError::NotInstalled { port })
         }
         Err(e) => return Err(fail(e.to_string())),
     };
-    for _ in 0..100 {
+    // Generous: a busy machine may take a while to load a large file.
+    for _ in 0..300 {
+        if let Ok(Some(status)) = child.try_wait() {
+            return Err(fail(format!("it exited at once ({status})")));
+        }
         if answers(port).await {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
     if !answers(port).await {
-        return Err(fail("it did not answer within 5 s".into()));
+        return Err(fail("it did not answer within 15 s".into()));
     }
-    tracing::info!(port, dir = %dir.display(), "started an embedded redis-server (append-only persistence)");
+    std::fs::write(port_file(dir), format!("{port}\n")).map_err(|e| fail(e.to_string()))?;
+    tracing::debug!(port, dir = %dir.display(), "started an embedded redis-server");
     let stop = CancellationToken::new();
-    let task = tokio::spawn(supervise(child, port, dir, stop.clone()));
+    let task = tokio::spawn(supervise(child, port, dir.to_path_buf(), stop.clone()));
     Ok(EmbeddedRedis { stop, task })
 }
 

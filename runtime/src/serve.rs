@@ -6,9 +6,9 @@ use crate::app::App;
 use crate::cache::{PluginCache, WebhookCache};
 use crate::config::Settings;
 use crate::deliver::{policy::NetPolicy, tls_config, Sender};
-use crate::embedded::{self, EmbeddedRedis};
+use crate::embedded;
 use crate::metrics::Metrics;
-use crate::plugin::{EngineOptions, PluginEngine, PluginHost, PluginLoader};
+use crate::plugin::{EngineOptions, PluginEngine, PluginHost, PluginLimits, PluginLoader};
 use crate::store::{Store, StoreError, StoreOptions};
 use std::sync::Arc;
 use std::time::Duration;
@@ -63,6 +63,38 @@ fn redacted(url: &str) -> String {
     }
 }
 
+/// Tells the operator something about startup: at info level, and on stderr
+/// when the log filter hides info (the default `warn`), so which Redis and
+/// which address are in use is always said once.
+fn announce(line: &str) {
+    tracing::info!("{line}");
+    banner(line);
+}
+
+/// `line` on stderr, unless info-level logging already shows the same.
+fn banner(line: &str) {
+    if !tracing::enabled!(tracing::Level::INFO) {
+        eprintln!("herald: {line}");
+    }
+}
+
+/// The plugin engine as the settings ask (limits per call and instance).
+fn engine_options(settings: &Settings) -> EngineOptions {
+    let defaults = EngineOptions::default();
+    EngineOptions {
+        limits: PluginLimits {
+            deadline: settings.plugin_deadline,
+            memory_bytes: settings.plugin_memory_bytes,
+            max_input_bytes: settings.plugin_max_input_bytes,
+            max_output_bytes: settings.plugin_max_output_bytes,
+            max_calls_per_instance: settings.plugin_max_calls_per_instance,
+            ..defaults.limits
+        },
+        max_instances: settings.plugin_max_instances,
+        ..defaults
+    }
+}
+
 /// Runs Herald until `shutdown` is cancelled. `listener` is bound by the
 /// caller (tests bind port 0); `None` binds `settings.listen`.
 pub async fn run(
@@ -72,19 +104,13 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> Result<(), ServeError> {
     let settings = Arc::new(settings);
-    let mut embedded_redis: Option<EmbeddedRedis> = None;
-    let url = match &settings.redis_url {
-        Some(url) => url.clone(),
-        None => {
-            let port = settings.embedded_redis_port;
-            if embedded::answers(port).await {
-                tracing::info!(port, "using the Redis already running on 127.0.0.1:{port}");
-            } else {
-                embedded_redis = Some(embedded::start(port, &settings.data_dir).await?);
-            }
-            format!("redis://127.0.0.1:{port}/")
-        }
-    };
+    let redis = embedded::choose(&settings).await?;
+    announce(&format!(
+        "Redis {}: {}",
+        redacted(&redis.url),
+        redis.description
+    ));
+    let (url, embedded_redis) = (redis.url, redis.embedded);
     let redis_error = |source| ServeError::Redis {
         url: redacted(&url),
         source,
@@ -118,11 +144,10 @@ pub async fn run(
         policy.clone(),
         tls_config(settings.extra_ca_file.as_deref())?,
     );
-    let engine = PluginEngine::new(EngineOptions::default())?;
-    let host = Arc::new(PluginHost::new(
-        engine.clone(),
-        EngineOptions::default().max_instances,
-    ));
+    let engine_options = engine_options(&settings);
+    let max_instances = engine_options.max_instances;
+    let engine = PluginEngine::new(engine_options)?;
+    let host = Arc::new(PluginHost::new(engine.clone(), max_instances));
     let loader = PluginLoader::new(engine, Some(settings.data_dir.join("plugin-cache")));
     let app = Arc::new(App {
         settings: settings.clone(),
@@ -191,7 +216,9 @@ pub async fn run(
             .local_addr()
             .map(|a| a.to_string())
             .unwrap_or_default();
+        // Tests find the address in this line (`addr=…`).
         tracing::info!(%addr, "API listening");
+        banner(&format!("API on http://{addr}"));
         let router = match role {
             Role::Worker => crate::api::ops_router(app.clone()),
             Role::Api | Role::All => crate::api::router(app.clone()),
@@ -248,5 +275,48 @@ pub async fn signals() {
     #[cfg(not(unix))]
     {
         let _ = tokio::signal::ctrl_c().await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn plugin_limits_come_from_the_settings_with_the_host_defaults() {
+        let defaults = engine_options(&Settings::default());
+        assert_eq!(defaults.limits, PluginLimits::default());
+        assert_eq!(
+            defaults.max_instances,
+            EngineOptions::default().max_instances
+        );
+        let settings = Settings {
+            plugin_deadline: Duration::from_millis(200),
+            plugin_memory_bytes: 64 << 20,
+            plugin_max_input_bytes: 1 << 20,
+            plugin_max_output_bytes: 2 << 20,
+            plugin_max_calls_per_instance: 7,
+            plugin_max_instances: 12,
+            ..Settings::default()
+        };
+        let o = engine_options(&settings);
+        assert_eq!(o.limits.deadline, Duration::from_millis(200));
+        assert_eq!(o.limits.memory_bytes, 64 << 20);
+        assert_eq!(o.limits.max_input_bytes, 1 << 20);
+        assert_eq!(o.limits.max_output_bytes, 2 << 20);
+        assert_eq!(o.limits.max_calls_per_instance, 7);
+        assert_eq!(o.max_instances, 12);
+    }
+
+    #[test]
+    fn credentials_are_redacted() {
+        assert_eq!(
+            redacted("redis://u:secret@host:6379/"),
+            "redis://***@host:6379/"
+        );
+        assert_eq!(
+            redacted("redis://127.0.0.1:6379/"),
+            "redis://127.0.0.1:6379/"
+        );
     }
 }

@@ -4,7 +4,9 @@
 mod api;
 mod cli;
 mod delivery;
+mod first_requests;
 mod ingest;
 mod plugin_host;
+mod redis_choice;
 mod resilience;
 mod sdk;

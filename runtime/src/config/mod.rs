@@ -1,0 +1,307 @@
+//! Herald's settings, in layers (figment): the built-in defaults, then a TOML
+//! file (`--config`), then `HERALD_*` environment variables, one per setting
+//! (`worker_concurrency` -> `HERALD_WORKER_CONCURRENCY`). Validated once into
+//! [`Settings`]. An unknown key in the file is an error naming it; an unknown
+//! `HERALD_*` variable is warned about. Errors name the variable or the file
+//! key and the form expected. README's configuration table lists every
+//! setting (a test checks it).
+
+mod forms;
+mod sources;
+
+pub use forms::{format_bytes, parse_bytes};
+pub use sources::{variable, OTHER_VARIABLES};
+
+use figment::providers::{Format, Serialized, Toml};
+use figment::Figment;
+use ipnet::IpNet;
+use serde::{Deserialize, Serialize};
+use sources::HeraldEnv;
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+/// Why the settings are unusable.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    /// The file could not be read.
+    #[error("cannot read config file {path}: {source}")]
+    Read {
+        /// The file.
+        path: String,
+        /// The I/O error.
+        source: std::io::Error,
+    },
+    /// The file is not valid TOML for Herald.
+    #[error("config file {path}: {message}")]
+    Parse {
+        /// The file.
+        path: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// An environment variable has a bad value.
+    #[error("{var}={value:?}: {message}")]
+    Env {
+        /// The variable.
+        var: String,
+        /// Its value.
+        value: String,
+        /// What is wrong.
+        message: String,
+    },
+    /// A value or a combination of values is unusable.
+    #[error("invalid settings: {0}")]
+    Invalid(String),
+}
+
+/// Validated settings. Every field is a TOML key of the same name and a
+/// `HERALD_<NAME>` environment variable.
+#[derive(Debug, Clone, PartialEq, Serialize, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct Settings {
+    /// Redis URL; `None` means the local default on `embedded_redis_port`
+    /// (see `crate::embedded` for how it is chosen or started).
+    pub redis_url: Option<String>,
+    /// Port of the local default Redis.
+    pub embedded_redis_port: u16,
+    /// API listen address.
+    #[serde(with = "forms::text")]
+    pub listen: SocketAddr,
+    /// The operator's API key (manages orgs, keys, plugins). Unset: operator routes are closed.
+    pub admin_token: Option<String>,
+    /// Where Herald keeps data (embedded Redis persistence, compiled plugins).
+    pub data_dir: PathBuf,
+    /// Accept and deliver to plain `http://` URLs (local development only).
+    pub allow_http: bool,
+    /// Networks delivery may reach although private, loopback or link-local.
+    #[serde(with = "forms::nets")]
+    pub allow_private_nets: Vec<IpNet>,
+    /// PEM file of extra root certificates to trust for receivers.
+    pub extra_ca_file: Option<PathBuf>,
+    /// Deliveries in flight per process.
+    pub worker_concurrency: usize,
+    /// Longest per-webhook timeout a webhook may set.
+    #[serde(with = "forms::duration")]
+    pub max_timeout: Duration,
+    /// Default per-webhook timeout.
+    #[serde(with = "forms::duration")]
+    pub default_timeout: Duration,
+    /// How long a claimed delivery may stay unacknowledged before another
+    /// worker takes it over; always longer than the longest attempt.
+    #[serde(with = "forms::duration")]
+    pub visibility_timeout: Duration,
+    /// How long delivery logs and events are kept.
+    #[serde(with = "forms::duration")]
+    pub retention: Duration,
+    /// Deliveries kept in each webhook's log.
+    pub log_bound_per_webhook: usize,
+    /// Latest a receiver's `Retry-After` may push a retry.
+    #[serde(with = "forms::duration")]
+    pub retry_after_cap: Duration,
+    /// How long in-flight deliveries may take to finish on shutdown.
+    #[serde(with = "forms::duration")]
+    pub shutdown_grace: Duration,
+    /// Largest request body the API accepts, bytes (events: the payload limit).
+    #[serde(with = "forms::bytes")]
+    pub max_body_bytes: usize,
+    /// Number of queue stream shards (1 to 256); fixed once Herald has
+    /// stored data.
+    pub queue_shards: u16,
+    /// CPU time one plugin call may take before it is interrupted.
+    #[serde(with = "forms::duration")]
+    pub plugin_deadline: Duration,
+    /// Linear memory one plugin instance may hold.
+    #[serde(with = "forms::bytes")]
+    pub plugin_memory_bytes: usize,
+    /// Largest input one plugin call may receive (event, body, config).
+    #[serde(with = "forms::bytes")]
+    pub plugin_max_input_bytes: usize,
+    /// Largest output one plugin call may return (body and headers, or a
+    /// drop reason).
+    #[serde(with = "forms::bytes")]
+    pub plugin_max_output_bytes: usize,
+    /// Calls after which a reused plugin instance is recycled.
+    pub plugin_max_calls_per_instance: u64,
+    /// Plugin instances a process holds at once (idle reused ones included;
+    /// half of them at most idle).
+    pub plugin_max_instances: u32,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Settings {
+            redis_url: None,
+            embedded_redis_port: 6379,
+            listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
+            admin_token: None,
+            data_dir: PathBuf::from("herald-data"),
+            allow_http: false,
+            allow_private_nets: Vec::new(),
+            extra_ca_file: None,
+            worker_concurrency: 512,
+            max_timeout: Duration::from_secs(60),
+            default_timeout: Duration::from_secs(30),
+            visibility_timeout: Duration::from_secs(150),
+            retention: Duration::from_secs(30 * 24 * 3600),
+            log_bound_per_webhook: 10_000,
+            retry_after_cap: Duration::from_secs(24 * 3600),
+            shutdown_grace: Duration::from_secs(30),
+            max_body_bytes: 1 << 20,
+            queue_shards: 1,
+            plugin_deadline: Duration::from_millis(50),
+            plugin_memory_bytes: 32 << 20,
+            plugin_max_input_bytes: 4 << 20,
+            plugin_max_output_bytes: 4 << 20,
+            plugin_max_calls_per_instance: 10_000,
+            plugin_max_instances: 1000,
+        }
+    }
+}
+
+/// The process environment as text; a `HERALD_*` variable that is not
+/// UTF-8 is an error rather than silently ignored.
+fn environment() -> Result<Vec<(String, String)>, ConfigError> {
+    let mut vars = Vec::new();
+    for (name, value) in std::env::vars_os() {
+        let Ok(name) = name.into_string() else {
+            continue;
+        };
+        match value.into_string() {
+            Ok(value) => vars.push((name, value)),
+            Err(raw) if name.starts_with(sources::PREFIX) => {
+                return Err(ConfigError::Env {
+                    var: name,
+                    value: raw.to_string_lossy().into_owned(),
+                    message: "not valid UTF-8".into(),
+                })
+            }
+            Err(_) => {}
+        }
+    }
+    Ok(vars)
+}
+
+impl Settings {
+    /// Defaults, then `file` (if any), then the process environment;
+    /// validated. Unknown `HERALD_*` variables are logged as warnings.
+    pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {
+        let vars = environment()?;
+        for warning in sources::unknown_variables(&vars, &Self::keys()) {
+            tracing::warn!("{warning}");
+        }
+        Self::from_sources(file, &vars)
+    }
+
+    /// Defaults, then `file` (if any), then the `HERALD_*` entries of
+    /// `vars` (name, value); validated.
+    pub fn from_sources(
+        file: Option<&Path>,
+        vars: &[(String, String)],
+    ) -> Result<Self, ConfigError> {
+        let keys = Self::keys();
+        let env = HeraldEnv::new(vars, &keys);
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()));
+        if let Some(path) = file {
+            let text = std::fs::read_to_string(path).map_err(|source| ConfigError::Read {
+                path: path.display().to_string(),
+                source,
+            })?;
+            figment = figment.merge(Toml::string(&text));
+        }
+        let settings: Settings = figment
+            .merge(&env)
+            .extract_lossy()
+            .map_err(|e| sources::translate(e, &env, file, &keys))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Every setting's name (TOML key), in alphabetical order.
+    pub fn keys() -> Vec<String> {
+        match serde_json::to_value(Settings::default()) {
+            Ok(serde_json::Value::Object(map)) => map.keys().cloned().collect(),
+            _ => Vec::new(),
+        }
+    }
+
+    /// The longest one attempt can take: the longest timeout plus the plugin
+    /// budget and signing (bounded by the plugin deadline per plugin).
+    pub fn longest_attempt(&self) -> Duration {
+        self.max_timeout + Duration::from_secs(5)
+    }
+
+    fn validate(&self) -> Result<(), ConfigError> {
+        let name = |key: &str| format!("{key} ({})", variable(key));
+        let at_least_one = [
+            ("worker_concurrency", self.worker_concurrency as u64),
+            ("log_bound_per_webhook", self.log_bound_per_webhook as u64),
+            ("max_body_bytes", self.max_body_bytes as u64),
+            ("plugin_max_input_bytes", self.plugin_max_input_bytes as u64),
+            (
+                "plugin_max_output_bytes",
+                self.plugin_max_output_bytes as u64,
+            ),
+            (
+                "plugin_max_calls_per_instance",
+                self.plugin_max_calls_per_instance,
+            ),
+            ("plugin_max_instances", u64::from(self.plugin_max_instances)),
+            ("embedded_redis_port", u64::from(self.embedded_redis_port)),
+        ];
+        if let Some((key, _)) = at_least_one.iter().find(|(_, v)| *v == 0) {
+            return Err(ConfigError::Invalid(format!(
+                "{} must be at least 1",
+                name(key)
+            )));
+        }
+        if !(1..=256).contains(&self.queue_shards) {
+            return Err(ConfigError::Invalid(format!(
+                "{} must be from 1 to 256, not {}",
+                name("queue_shards"),
+                self.queue_shards
+            )));
+        }
+        if self.plugin_deadline < Duration::from_millis(1) {
+            return Err(ConfigError::Invalid(format!(
+                "{} must be at least 1ms",
+                name("plugin_deadline")
+            )));
+        }
+        if !(1 << 20..=4 << 30).contains(&(self.plugin_memory_bytes as u64)) {
+            return Err(ConfigError::Invalid(format!(
+                "{} must be from 1MiB to 4GiB (a 32-bit guest's limit), not {}",
+                name("plugin_memory_bytes"),
+                format_bytes(self.plugin_memory_bytes)
+            )));
+        }
+        if self.default_timeout > self.max_timeout {
+            return Err(ConfigError::Invalid(format!(
+                "{} is {:?}, more than max_timeout ({:?}); lower it or raise {}",
+                name("default_timeout"),
+                self.default_timeout,
+                self.max_timeout,
+                name("max_timeout")
+            )));
+        }
+        if self.visibility_timeout <= self.longest_attempt() {
+            return Err(ConfigError::Invalid(format!(
+                "{} ({:?}) must exceed the longest attempt (max_timeout + 5s = {:?}), \
+                 or a slow but live attempt could be sent twice",
+                name("visibility_timeout"),
+                self.visibility_timeout,
+                self.longest_attempt()
+            )));
+        }
+        if self.admin_token.as_deref().is_some_and(|t| t.len() < 16) {
+            return Err(ConfigError::Invalid(format!(
+                "{} must be at least 16 characters",
+                name("admin_token")
+            )));
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests;
