@@ -24,6 +24,9 @@ pub fn trusting_settings(redis_url: &str, ca: &crate::tls::TestCa) -> Settings {
         redis_url: Some(redis_url.to_string()),
         allow_private_nets: vec!["127.0.0.0/8".parse().expect("CIDR")],
         extra_ca_file: Some(ca.ca_file.clone()),
+        // Plugins in the delivery path must not fail on a busy machine; the
+        // deadline itself is tested by the plugin-host tests.
+        plugin_deadline: Duration::from_secs(30),
         ..Settings::default()
     }
 }
@@ -135,6 +138,9 @@ impl Options {
                 "HERALD_EXTRA_CA_FILE".to_string(),
                 ca.ca_file.display().to_string(),
             ),
+            // Plugins in the delivery path must not fail on a busy machine;
+            // the deadline itself is tested by the plugin-host tests.
+            ("HERALD_PLUGIN_DEADLINE".to_string(), "30s".to_string()),
         ];
         env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
         Options {

@@ -14,6 +14,7 @@
 //! - [`outcomes`]: outcomes written with their acknowledgement, in groups.
 //! - [`changes`]: the webhook change feed (pub/sub).
 //! - [`page`]: cursor paging over sorted sets.
+//! - [`probe`]: what a Redis holds, before Herald chooses to use it.
 //!
 //! Every multi-key script and transaction touches one hash slot (see
 //! [`keys`]); commands that read several shards (a worker's read of every
@@ -30,6 +31,7 @@ pub mod orgs;
 pub mod outcomes;
 pub mod page;
 pub mod plugins;
+pub mod probe;
 pub mod queue;
 pub mod scripts;
 pub mod webhooks;
