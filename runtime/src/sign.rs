@@ -4,7 +4,10 @@
 //!   where the key is the base64 part of the `whsec_…` secret; during a
 //!   rotation every live secret signs (space-separated signatures).
 //! - Legacy `hex`: `X-Webhook-Signature: <hex HMAC-SHA256(secret text, body)>`
-//!   with the full secret text as key, as most legacy verifiers expect.
+//!   with the full secret text as key, as most legacy verifiers expect. The
+//!   header holds one signature, so only the current secret signs: after a
+//!   rotation a hex receiver must switch to the new secret at once (the
+//!   grace period applies to the standard scheme only).
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
