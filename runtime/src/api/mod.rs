@@ -57,6 +57,8 @@ pub fn router(app: Arc<App>) -> Router {
     let limit = app.settings.max_body_bytes;
     let (routes, document) = openapi::routes().split_for_parts();
     let document = openapi::finish(document);
+    // Building the document allocates a few MiB for a moment; hand them back.
+    crate::memory::collect_now();
     routes
         .route(
             "/openapi.json",
