@@ -4,7 +4,8 @@
 # builds the plugins from source, checks formatting and lints, builds the
 # workspace once in release and runs all tests (unit, end-to-end, doc, and
 # each benchmark once as a test), then the API contract test
-# (tests/contract.sh: python tools cached in ~/.cache/herald).
+# (tests/contract.sh: python tools cached in ~/.cache/herald), then the
+# container test (deploy/test/run.sh: image, compose, Kubernetes manifests).
 #
 #   bash tests/run.sh               everything
 #   bash tests/run.sh --build-only  only prepare and build (e.g. before `cargo bench`)
@@ -33,4 +34,7 @@ cargo test --release --workspace --doc
 
 echo "==> API contract (openapi-spec-validator, schemathesis against a live Herald)"
 bash tests/contract.sh
+
+echo "==> containers (deploy/test/run.sh: image, compose end to end, Kubernetes manifests)"
+bash deploy/test/run.sh
 echo "==> all tests passed"

@@ -1,6 +1,7 @@
 //! The `herald` command line. `main` parses with [`Cli`] and calls [`run`];
 //! each subcommand lives in its own module.
 
+pub mod health;
 pub mod plugin;
 
 use clap::{Parser, Subcommand};
@@ -23,6 +24,9 @@ pub enum Command {
     Plugin(plugin::PluginCommand),
     /// Run Herald: the API, the delivery workers and the retry scheduler.
     Serve(ServeArgs),
+    /// Ask a running Herald whether it is ready (`/readyz`): exit 0 when it
+    /// answers 200, 1 otherwise (a container `HEALTHCHECK` without curl).
+    Health(health::HealthArgs),
 }
 
 /// Arguments of `herald serve`.
@@ -67,12 +71,18 @@ pub enum CliError {
     /// The async runtime could not start.
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),
+    /// The health probe failed.
+    #[error("not healthy: {0}")]
+    Health(#[from] health::HealthError),
 }
 
 impl CliError {
     /// The process exit code for this error.
     pub fn exit_code(&self) -> ExitCode {
-        ExitCode::from(2)
+        match self {
+            CliError::Health(_) => ExitCode::from(1),
+            _ => ExitCode::from(2),
+        }
     }
 }
 
@@ -81,6 +91,12 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
         Command::Plugin(command) => plugin::run(command),
         Command::Serve(args) => serve(args),
+        Command::Health(args) => tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .map_err(CliError::Runtime)?
+            .block_on(health::run(args))
+            .map_err(CliError::from),
     }
 }
 

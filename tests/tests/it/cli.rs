@@ -174,3 +174,33 @@ fn a_bad_event_file_says_what_is_expected() {
         "{stderr}"
     );
 }
+
+/// `herald health` (the container `HEALTHCHECK`): 0 and Herald's answer
+/// while ready; 1 and a message naming the route and the reason when Redis
+/// is gone or nothing listens.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_probe_says_ready_and_fails_clearly() {
+    use herald_e2e::herald::{HeraldProcess, Options};
+    use herald_e2e::redis::{free_port, TestRedis};
+    let (redis, ca) = (TestRedis::start(), herald_e2e::tls::TestCa::new());
+    let server = HeraldProcess::start(Options::trusting(&redis.url(), &ca, &[])).await;
+    let addr = server.base.trim_start_matches("http://").to_string();
+
+    let ready = herald(&["health", "--addr", &addr]);
+    assert!(ready.status.success(), "{ready:?}");
+    assert!(String::from_utf8_lossy(&ready.stdout).contains("\"ready\""));
+
+    drop(redis);
+    let unready = herald(&["health", "--addr", &addr, "--timeout", "60s"]);
+    assert_eq!(unready.status.code(), Some(1), "{unready:?}");
+    let message = String::from_utf8_lossy(&unready.stderr);
+    assert!(message.contains("/readyz answered 503"), "{message}");
+    // Liveness does not depend on Redis.
+    let live = herald(&["health", "--addr", &addr, "--live"]);
+    assert!(live.status.success(), "{live:?}");
+
+    let closed = format!("127.0.0.1:{}", free_port());
+    let nothing = herald(&["health", "--addr", &closed]);
+    assert_eq!(nothing.status.code(), Some(1), "{nothing:?}");
+    assert!(String::from_utf8_lossy(&nothing.stderr).contains("cannot connect"));
+}
