@@ -19,6 +19,7 @@ target="${CARGO_TARGET_DIR:-$root/target}"
 run_id="t$$"
 work=$(mktemp -d)
 started_dockerd=""
+made_bridge=""
 made_images=()
 project="heraldtest$$"
 SECONDS=0
@@ -54,6 +55,7 @@ start_dockerd() {
         say "using the Docker daemon at $DOCKER_HOST"; return 0
     fi
     [ "$(id -u)" = 0 ] || fail "no Docker daemon runs and starting one needs root"
+    ip link show docker0 >/dev/null 2>&1 || made_bridge=1
     mkdir -p "$work/docker"
     export DOCKER_HOST="unix://$work/docker/docker.sock"
     say "starting dockerd (data root $work/docker/root)"
@@ -92,6 +94,7 @@ cleanup() {
         kill "$started_dockerd" 2>/dev/null
         wait "$started_dockerd" 2>/dev/null
         grep " $work/docker" /proc/mounts | awk '{print $2}' | sort -r | xargs -r -n1 umount -l
+        [ -n "$made_bridge" ] && ip link delete docker0 2>/dev/null
     fi
     rm -rf "$work"
     exit $status
@@ -143,7 +146,7 @@ say "image size ${size_mb} MB (limit 60 MB), user $user"
 say "start to /readyz, read-only root filesystem"
 docker network create "herald-net-$run_id" >/dev/null
 docker run -d --name "herald-redis-$run_id" --network "herald-net-$run_id" --network-alias redis \
-    redis:7 redis-server --appendonly yes --dir /data >/dev/null
+    --tmpfs /data redis:7 redis-server --appendonly yes --dir /data --protected-mode no >/dev/null
 until docker exec "herald-redis-$run_id" redis-cli ping >/dev/null 2>&1; do sleep 0.2; done
 port=$(free_port)
 docker create --name "herald-ready-$run_id" --network "herald-net-$run_id" --read-only \
