@@ -14,7 +14,8 @@
 //! - [`store`]: the only code that speaks Redis: publishing (event stored and
 //!   fanned out in one script), the sharded work queue, delivery records,
 //!   outcomes, stats; key names and hash tags in [`store::keys`].
-//! - [`worker`]: claims batches, runs attempts, hands outcomes on.
+//! - [`worker`]: claims batches, runs attempts, hands outcomes on;
+//!   [`takeover`]: heartbeats, and the work of dead workers taken over.
 //! - [`cache`]: webhook configs and loaded plugins in memory, invalidated by
 //!   the change feed.
 //! - [`attempt`]: one attempt: [`filter`] (native filters), the plugin chain
@@ -53,4 +54,5 @@ pub mod serve;
 pub mod shutdown;
 pub mod sign;
 pub mod store;
+pub mod takeover;
 pub mod worker;

@@ -8,15 +8,23 @@
 //!
 //! Durability is unchanged by the batching: an attempt's task holds its
 //! place (its concurrency permit, its claim on the entry) until the
-//! transaction holding its outcome has been applied; if the write fails,
-//! every attempt in it learns so and its entry stays claimed, to be taken
-//! over after the visibility timeout.
+//! transaction holding its outcome has been applied. When Redis is
+//! unavailable the writer keeps the batch and writes it again (backing off
+//! up to a second) as soon as Redis answers, for as long as the entries are
+//! surely still this worker's (the retry window: visibility timeout minus
+//! the longest attempt): the receiver got the delivery once, and its
+//! outcome is recorded once (a transaction whose answer was lost is
+//! recognised by its acknowledged entry). Past the window, or on any other
+//! error, every attempt in the batch learns so and its entry stays claimed,
+//! to be attempted again (at least once, same `webhook-id`).
 
 use crate::model::Attempt;
 use crate::store::deliveries::DeliveryRecord;
 use crate::store::outcomes::{Outcome, OutcomeBatch, OutcomeWrite};
 use crate::store::{Shard, Store, StoreError};
+use std::collections::BTreeSet;
 use std::sync::Arc;
+use std::time::{Duration, Instant};
 use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
@@ -47,10 +55,11 @@ pub struct Recorder {
 }
 
 impl Recorder {
-    /// Starts the writer task over `store`.
-    pub fn spawn(store: Store) -> (Recorder, JoinHandle<()>) {
+    /// Starts the writer task over `store`; a write that fails because
+    /// Redis is unavailable is repeated for up to `retry_window`.
+    pub fn spawn(store: Store, retry_window: Duration) -> (Recorder, JoinHandle<()>) {
         let (tx, rx) = mpsc::unbounded_channel();
-        let task = tokio::spawn(write_loop(store, rx));
+        let task = tokio::spawn(write_loop(store, rx, retry_window));
         (Recorder { tx }, task)
     }
 
@@ -100,7 +109,11 @@ impl Recorder {
     }
 }
 
-async fn write_loop(store: Store, mut rx: mpsc::UnboundedReceiver<Pending>) {
+async fn write_loop(
+    store: Store,
+    mut rx: mpsc::UnboundedReceiver<Pending>,
+    retry_window: Duration,
+) {
     let mut pending = Vec::with_capacity(MAX_BATCH);
     while rx.recv_many(&mut pending, MAX_BATCH).await > 0 {
         let mut batch = OutcomeBatch::default();
@@ -125,7 +138,9 @@ async fn write_loop(store: Store, mut rx: mpsc::UnboundedReceiver<Pending>) {
                 Pending::Ack { entry, .. } => batch.ack(entry.0, &entry.1),
             }
         }
-        let result = store.write_outcomes(batch).await.map_err(Arc::new);
+        let result = write_with_retries(&store, &batch, retry_window)
+            .await
+            .map_err(Arc::new);
         if let Err(e) = &result {
             tracing::warn!("writing {} outcomes failed: {e}", pending.len());
         }
@@ -135,6 +150,41 @@ async fn write_loop(store: Store, mut rx: mpsc::UnboundedReceiver<Pending>) {
             };
             // The attempt may have been cancelled (shutdown); nothing to tell then.
             let _ = done.send(result.clone());
+        }
+    }
+}
+
+/// Writes `batch`, again and again while Redis is unavailable, for up to
+/// `window`.
+async fn write_with_retries(
+    store: &Store,
+    batch: &OutcomeBatch<'_>,
+    window: Duration,
+) -> Result<(), StoreError> {
+    let started = Instant::now();
+    let mut written = BTreeSet::new();
+    let mut pause = Duration::from_millis(50);
+    let mut again = false;
+    loop {
+        match store.write_outcomes(batch, &mut written, again).await {
+            Ok(()) => {
+                if again {
+                    tracing::info!(
+                        "outcomes written after Redis came back ({:?} after the first failure)",
+                        started.elapsed()
+                    );
+                }
+                return Ok(());
+            }
+            Err(e) if e.is_unavailable() && started.elapsed() + pause < window => {
+                if !again {
+                    tracing::warn!("writing outcomes failed, writing again when Redis answers: {e}");
+                }
+                again = true;
+                tokio::time::sleep(pause).await;
+                pause = (pause * 2).min(Duration::from_secs(1));
+            }
+            Err(e) => return Err(e),
         }
     }
 }

@@ -13,10 +13,12 @@ use crate::retry;
 use crate::shutdown::sleep_or_stop;
 use crate::store::deliveries::DeliveryRecord;
 use crate::store::outcomes::Outcome;
-use crate::store::queue::{Claimed, Queue};
-use crate::store::{now_ms, Store, StoreError};
-use std::collections::HashMap;
-use std::sync::Arc;
+use crate::store::queue::{Claimed, OwnScan, Queue};
+use crate::store::{now_ms, Shard, Store, StoreError};
+use crate::takeover::{self, Reaper};
+use std::collections::{HashMap, HashSet};
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 use tokio_util::sync::CancellationToken;
@@ -33,22 +35,48 @@ pub fn consumer_name() -> String {
     format!("{host}-{}-{}", std::process::id(), crate::id::new_id("c"))
 }
 
+/// Claimed entries in flight in this process (being attempted or waiting
+/// for their outcome to be written), by shard and entry id.
+type InFlight = Arc<Mutex<HashSet<(Shard, String)>>>;
+
 /// Runs the delivery loop until `shutdown`, then drains in-flight work.
 /// `reader` is a dedicated store connection for the blocking reads.
+///
+/// Where claimed work comes from, in this order: entries of dead workers
+/// ([`takeover`], every second); this worker's own claimed entries that a
+/// Redis failure left unfinished (read again from its pending list as soon
+/// as Redis answers, skipping those still in flight); entries idle past the
+/// visibility timeout (the last resort, every quarter of it); new entries.
 pub async fn run(app: Arc<App>, reader: Store, shutdown: CancellationToken) {
     let mut queue = Queue::new(reader, consumer_name());
+    let heartbeat_stop = CancellationToken::new();
+    let heartbeat = tokio::spawn(takeover::keep_heartbeat(
+        app.store.clone(),
+        queue.consumer().to_string(),
+        heartbeat_stop.clone(),
+    ));
     while let Err(e) = queue.ensure_groups().await {
         tracing::warn!("cannot create the consumer group yet: {e}");
         if sleep_or_stop(Duration::from_secs(1), &shutdown).await {
+            heartbeat_stop.cancel();
             return;
         }
     }
     tracing::info!(consumer = queue.consumer(), "delivery worker started");
-    let (recorder, writer) = Recorder::spawn(app.store.clone());
+    let window = app
+        .settings
+        .visibility_timeout
+        .saturating_sub(app.settings.max_timeout + Duration::from_secs(2));
+    let (recorder, writer) = Recorder::spawn(app.store.clone(), window);
     let permits = Arc::new(Semaphore::new(app.settings.worker_concurrency));
     let tracker = TaskTracker::new();
+    let in_flight: InFlight = Arc::default();
+    let stranded = Arc::new(AtomicBool::new(false));
+    let mut own_scan: Option<OwnScan> = None;
+    let mut last_rescan = Instant::now();
+    let mut reaper = Reaper::new(queue.consumer());
     let reclaim_every = app.settings.visibility_timeout / 4;
-    let mut last_reclaim = Instant::now() - reclaim_every;
+    let mut last_reclaim = Instant::now();
     loop {
         // Wait for room before claiming: claimed work must start at once.
         let first = tokio::select! {
@@ -56,7 +84,28 @@ pub async fn run(app: Arc<App>, reader: Store, shutdown: CancellationToken) {
             p = permits.clone().acquire_owned() => match p { Ok(p) => p, Err(_) => break },
         };
         let room = (permits.available_permits() + 1).min(BATCH);
-        let batch = if last_reclaim.elapsed() >= reclaim_every {
+        if own_scan.is_none()
+            && last_rescan.elapsed() >= RESCAN_PAUSE
+            && stranded.swap(false, Ordering::SeqCst)
+        {
+            own_scan = Some(queue.own_scan());
+        }
+        let batch = if reaper.due() {
+            reaper.look(&app.store, room).await
+        } else if let Some(scan) = own_scan.as_mut() {
+            last_rescan = Instant::now();
+            let found = queue.rescan_own(scan, room).await;
+            if found.is_err() || scan.is_done() {
+                own_scan = None;
+            }
+            found.map(|entries| {
+                let busy = lock(&in_flight);
+                entries
+                    .into_iter()
+                    .filter(|c| !busy.contains(&(c.shard, c.entry_id.clone())))
+                    .collect()
+            })
+        } else if last_reclaim.elapsed() >= reclaim_every {
             last_reclaim = Instant::now();
             queue.reclaim(app.settings.visibility_timeout, room).await
         } else {
@@ -65,8 +114,8 @@ pub async fn run(app: Arc<App>, reader: Store, shutdown: CancellationToken) {
                 r = queue.read(room, Duration::from_secs(1)) => r,
             }
         };
-        // A batch claimed but not loaded stays claimed: its entries are taken
-        // over after the visibility timeout.
+        // A batch claimed but not loaded stays claimed by this worker: it is
+        // read again from the pending list once Redis answers.
         let claimed = match batch {
             Ok(batch) => load(&app, &batch).await.map(|work| (batch, work)),
             Err(e) => Err(e),
@@ -75,6 +124,7 @@ pub async fn run(app: Arc<App>, reader: Store, shutdown: CancellationToken) {
             Ok(claimed) => claimed,
             Err(e) => {
                 tracing::warn!("claiming a batch from the queue failed: {e}");
+                stranded.store(true, Ordering::SeqCst);
                 drop(first);
                 if sleep_or_stop(Duration::from_millis(500), &shutdown).await {
                     break;
@@ -91,12 +141,17 @@ pub async fn run(app: Arc<App>, reader: Store, shutdown: CancellationToken) {
                     Err(_) => break,
                 },
             };
+            lock(&in_flight).insert((claimed.shard, claimed.entry_id.clone()));
             tracker.spawn(process(
                 app.clone(),
                 recorder.clone(),
                 claimed,
                 work,
                 permit,
+                Leftover {
+                    in_flight: in_flight.clone(),
+                    stranded: stranded.clone(),
+                },
             ));
         }
     }
@@ -116,7 +171,26 @@ pub async fn run(app: Arc<App>, reader: Store, shutdown: CancellationToken) {
     if tokio::time::timeout_at(deadline, writer).await.is_err() {
         tracing::warn!("outcomes still unwritten after {grace:?}; their entries will be taken over by another worker");
     }
+    // Without a heartbeat, what this worker still holds is taken over at once.
+    heartbeat_stop.cancel();
+    let _ = heartbeat.await;
     tracing::info!("delivery worker stopped");
+}
+
+/// The pause between two reads of the own pending list.
+const RESCAN_PAUSE: Duration = Duration::from_millis(500);
+
+fn lock(in_flight: &InFlight) -> std::sync::MutexGuard<'_, HashSet<(Shard, String)>> {
+    in_flight
+        .lock()
+        .unwrap_or_else(std::sync::PoisonError::into_inner)
+}
+
+/// What a finished task leaves: its entry no longer in flight and, when a
+/// Redis failure left it unfinished, the worker told to read it again.
+struct Leftover {
+    in_flight: InFlight,
+    stranded: Arc<AtomicBool>,
 }
 
 /// Moves due retries back onto the queue, until `shutdown`.
@@ -182,14 +256,22 @@ async fn process(
     claimed: Claimed,
     work: Work,
     _permit: OwnedSemaphorePermit,
+    leftover: Leftover,
 ) {
     let result = match work {
         Work::Attempt(delivery, event) => handle(&app, &recorder, &claimed, delivery, event).await,
         Work::Ack => recorder.ack(entry(&claimed)).await,
         Work::Failed(e) => Err(e),
     };
+    // No longer in flight before the worker may be told to read it again.
+    lock(&leftover.in_flight).remove(&(claimed.shard, claimed.entry_id.clone()));
     if let Err(e) = result {
-        // The entry stays claimed; it is taken over after the visibility timeout.
+        // The entry stays claimed by this worker: read again as soon as
+        // Redis answers when Redis failed, else taken over after the
+        // visibility timeout.
+        if e.is_unavailable() {
+            leftover.stranded.store(true, Ordering::SeqCst);
+        }
         tracing::warn!(delivery = %claimed.delivery_id, "delivery step failed, will be retried: {e}");
     }
 }

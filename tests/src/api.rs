@@ -177,6 +177,32 @@ impl Api {
         }
     }
 
+    /// Deliveries of `wh` recorded as succeeded (each counted once), read
+    /// through the API page by page.
+    pub async fn succeeded(&self, org: &str, wh: &str) -> usize {
+        let mut ids = std::collections::HashSet::new();
+        let mut cursor = String::new();
+        loop {
+            let (status, page) = self
+                .call(
+                    "GET",
+                    &format!(
+                        "/v1/orgs/{org}/webhooks/{wh}/deliveries?status=succeeded&limit=500{cursor}"
+                    ),
+                    None,
+                )
+                .await;
+            assert_eq!(status, 200, "{page}");
+            for item in page["items"].as_array().into_iter().flatten() {
+                ids.insert(item["id"].as_str().unwrap_or_default().to_string());
+            }
+            match page["next_cursor"].as_str() {
+                Some(next) => cursor = format!("&cursor={next}"),
+                None => return ids.len(),
+            }
+        }
+    }
+
     /// A webhook's delivery log, newest first (up to 500 entries).
     pub async fn deliveries(&self, org: &str, webhook: &str) -> Vec<Value> {
         let (status, list) = self

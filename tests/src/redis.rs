@@ -46,10 +46,21 @@ impl TestRedis {
     /// Stops the server (SIGTERM: it writes its append-only file) and
     /// starts it again on the same port with the same data.
     pub fn restart(&mut self) {
+        self.stop();
+        self.start_again();
+    }
+
+    /// Stops the server as `SHUTDOWN` does (SIGTERM: it writes its
+    /// append-only file and exits); [`TestRedis::start_again`] brings it back.
+    pub fn stop(&mut self) {
         let _ = std::process::Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status();
         let _ = self.child.wait();
+    }
+
+    /// Starts a stopped server again on the same port with the same data.
+    pub fn start_again(&mut self) {
         self.child = Self::spawn(self.port, self.dir.path());
         if let Err(why) = self.wait_ready() {
             panic!(

@@ -143,6 +143,15 @@ impl ApiError {
 
 impl From<crate::store::StoreError> for ApiError {
     fn from(e: crate::store::StoreError) -> Self {
+        if e.is_full() {
+            tracing::error!("redis is full: {e}");
+            return Self::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                ErrorCode::Unavailable,
+                "the store is full (Redis reached maxmemory and evicts nothing): nothing was \
+                 stored; retry once deliveries have drained or the operator has raised maxmemory",
+            );
+        }
         if e.is_unavailable() {
             tracing::error!("redis unavailable: {e}");
             return Self::new(

@@ -121,6 +121,12 @@ impl Keys {
         format!("{GLOBAL}:rejected")
     }
 
+    /// A worker's heartbeat (consumer name → expiring key): present while
+    /// the worker lives ([`crate::store::consumers`]).
+    pub fn heartbeat(&self, consumer: &str) -> String {
+        format!("{GLOBAL}:heartbeat:{consumer}")
+    }
+
     // ---- a shard's slot: work ----
 
     /// A shard's work stream (consumer group [`GROUP`]).

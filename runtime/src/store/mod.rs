@@ -23,6 +23,7 @@
 pub mod api_keys;
 pub mod catalogue;
 pub mod changes;
+pub mod consumers;
 pub mod deliveries;
 pub mod events;
 pub mod ingest_stream;
@@ -75,15 +76,48 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// Whether Redis refused a write because it is full (`maxmemory`
+    /// reached under the `noeviction` policy).
+    pub fn is_full(&self) -> bool {
+        match self {
+            StoreError::Redis(r) => server_codes(r).iter().any(|c| c == "OOM"),
+            StoreError::Batch(inner) => inner.is_full(),
+            _ => false,
+        }
+    }
+
     /// Whether Redis was unreachable or too slow (worth retrying shortly),
     /// rather than a fault in the request or the data.
     pub fn is_unavailable(&self) -> bool {
         match self {
-            StoreError::Redis(r) => r.is_connection_refusal() || r.is_timeout() || r.is_io_error(),
+            StoreError::Redis(r) => {
+                r.is_connection_refusal()
+                    || r.is_timeout()
+                    || r.is_io_error()
+                    || r.is_connection_dropped()
+                    // Starting (loading its data), a cluster between masters,
+                    // or full (maxmemory with noeviction) until memory frees.
+                    || server_codes(r).iter().any(|c| {
+                        matches!(
+                            c.as_str(),
+                            "LOADING" | "TRYAGAIN" | "MASTERDOWN" | "CLUSTERDOWN" | "OOM"
+                        )
+                    })
+            }
             StoreError::Batch(inner) => inner.is_unavailable(),
             _ => false,
         }
     }
+}
+
+/// The error codes Redis answered with: one for a command, one per failed
+/// command of a pipeline or aborted transaction (where `code()` gives none
+/// or `EXECABORT`).
+fn server_codes(e: &redis::RedisError) -> Vec<String> {
+    e.clone()
+        .into_server_errors()
+        .map(|errors| errors.iter().map(|(_, e)| e.code().to_string()).collect())
+        .unwrap_or_default()
 }
 
 /// How a store is opened.

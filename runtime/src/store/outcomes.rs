@@ -7,7 +7,7 @@
 use super::{keys, now_ms, Shard, Store, StoreError};
 use crate::clock::rfc3339_ms;
 use crate::model::{Attempt, DeliveryStatus};
-use std::collections::{BTreeMap, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 
 /// Hourly counters are kept this long (the API reports up to 7 days).
 const STATS_TTL_SECS: i64 = 8 * 24 * 3600;
@@ -98,11 +98,44 @@ impl Store {
     /// Writes a batch of outcomes and acknowledgements: one transaction
     /// per shard, so within a shard every outcome is recorded and every
     /// entry acknowledged, or none is. With one shard, one round trip.
-    pub async fn write_outcomes(&self, batch: OutcomeBatch<'_>) -> Result<(), StoreError> {
+    ///
+    /// Shards in `written` are skipped, and each shard written is added to
+    /// it, so a failed write can be repeated with the same batch. With
+    /// `again` (a repeat after a failure), a shard whose transaction may have
+    /// been applied although its answer was lost is checked first: its
+    /// entries are acknowledged in the same transaction, so if its first
+    /// entry is no longer pending, it was applied (or another worker took
+    /// the entry over) and is not written twice.
+    pub async fn write_outcomes(
+        &self,
+        batch: &OutcomeBatch<'_>,
+        written: &mut BTreeSet<Shard>,
+        again: bool,
+    ) -> Result<(), StoreError> {
         let now = now_ms();
         for (shard, writes) in &batch.shards {
+            if written.contains(shard) {
+                continue;
+            }
+            if again {
+                if let Some(first) = writes.acks.first() {
+                    let pending: redis::Value = redis::cmd("XPENDING")
+                        .arg(self.keys.queue(*shard))
+                        .arg(keys::GROUP)
+                        .arg(*first)
+                        .arg(*first)
+                        .arg(1)
+                        .query_async(&mut self.con())
+                        .await?;
+                    if matches!(&pending, redis::Value::Array(items) if items.is_empty()) {
+                        written.insert(*shard);
+                        continue;
+                    }
+                }
+            }
             let pipe = self.outcome_pipeline(*shard, writes, now);
             pipe.query_async::<()>(&mut self.con()).await?;
+            written.insert(*shard);
         }
         Ok(())
     }

@@ -25,7 +25,8 @@ pub struct Claimed {
     pub delivery_id: String,
 }
 
-fn claimed(shard: Shard, ids: Vec<StreamId>) -> Vec<Claimed> {
+/// The claimed entries of a reply.
+pub(super) fn claimed(shard: Shard, ids: Vec<StreamId>) -> Vec<Claimed> {
     ids.into_iter()
         .map(|e| Claimed {
             shard,
@@ -33,6 +34,20 @@ fn claimed(shard: Shard, ids: Vec<StreamId>) -> Vec<Claimed> {
             entry_id: e.id,
         })
         .collect()
+}
+
+/// How far a scan of a consumer's own claimed entries has got: the shards
+/// not yet finished, each with the last entry id seen.
+#[derive(Debug, Default)]
+pub struct OwnScan {
+    cursors: Vec<(Shard, String)>,
+}
+
+impl OwnScan {
+    /// Whether every shard has been read to its end.
+    pub fn is_done(&self) -> bool {
+        self.cursors.is_empty()
+    }
 }
 
 /// A worker's view of the queue.
@@ -103,6 +118,53 @@ impl Queue {
             }
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// A scan of this consumer's own claimed entries, from the start.
+    pub fn own_scan(&self) -> OwnScan {
+        OwnScan {
+            cursors: self.reader.keys.shards().map(|s| (s, "0".into())).collect(),
+        }
+    }
+
+    /// The next entries of `scan`: up to `count` per shard of the entries
+    /// this consumer holds (its pending list), in entry order. A live
+    /// worker reads them again after Redis failed it, instead of waiting
+    /// for the visibility timeout; it skips those still in flight.
+    pub async fn rescan_own(
+        &mut self,
+        scan: &mut OwnScan,
+        count: usize,
+    ) -> Result<Vec<Claimed>, StoreError> {
+        if scan.is_done() {
+            return Ok(Vec::new());
+        }
+        let k = &self.reader.keys;
+        let streams: Vec<String> = scan.cursors.iter().map(|(s, _)| k.queue(*s)).collect();
+        let ids: Vec<&str> = scan.cursors.iter().map(|(_, id)| id.as_str()).collect();
+        let options = StreamReadOptions::default()
+            .group(keys::GROUP, &self.consumer)
+            .count(count);
+        let reply: Option<StreamReadReply> = self
+            .reader
+            .con()
+            .xread_options(&streams, &ids, &options)
+            .await?;
+        let mut found = Vec::new();
+        let mut next = Vec::new();
+        for stream in reply.map(|r| r.keys).unwrap_or_default() {
+            let Some(shard) = k.shards().find(|s| k.queue(*s) == stream.key) else {
+                continue;
+            };
+            if stream.ids.len() >= count {
+                if let Some(last) = stream.ids.last() {
+                    next.push((shard, last.id.clone()));
+                }
+            }
+            found.extend(claimed(shard, stream.ids));
+        }
+        scan.cursors = next;
+        Ok(found)
     }
 
     /// Takes over up to `count` entries idle for longer than `min_idle`

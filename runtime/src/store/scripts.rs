@@ -128,3 +128,41 @@ return #ids
 ",
     )
 });
+
+/// Takes over a dead consumer's idle entries.
+/// KEYS: queue stream. ARGV: group, dead consumer, new consumer, min idle
+/// (ms), count. Returns the claimed entries (XCLAIM's reply).
+pub static TAKE_OVER: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+local pending = redis.call('XPENDING', KEYS[1], ARGV[1], 'IDLE', ARGV[4], '-', '+', ARGV[5], ARGV[2])
+if #pending == 0 then return {} end
+local ids = {}
+for i, p in ipairs(pending) do ids[i] = p[1] end
+return redis.call('XCLAIM', KEYS[1], ARGV[1], ARGV[3], ARGV[4], unpack(ids))
+",
+    )
+});
+
+/// Removes a consumer from the group if it holds no entry.
+/// KEYS: queue stream. ARGV: group, consumer. Returns 1 if removed.
+pub static REMOVE_IDLE_CONSUMER: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+for _, c in ipairs(redis.call('XINFO', 'CONSUMERS', KEYS[1], ARGV[1])) do
+  local name, pending
+  for i = 1, #c, 2 do
+    if c[i] == 'name' then name = c[i + 1] elseif c[i] == 'pending' then pending = c[i + 1] end
+  end
+  if name == ARGV[2] then
+    if pending == 0 then
+      redis.call('XGROUP', 'DELCONSUMER', KEYS[1], ARGV[1], ARGV[2])
+      return 1
+    end
+    return 0
+  end
+end
+return 0
+",
+    )
+});

@@ -7,6 +7,7 @@ mod delivery;
 mod first_requests;
 mod ingest;
 mod plugin_host;
+mod recovery;
 mod redis_choice;
 mod resilience;
 mod sdk;

@@ -2,7 +2,7 @@
 //! Redis restart, a vanished consumer group; and the embedded Redis default.
 
 use herald::store::keys::{self, Keys, Shard};
-use herald_e2e::herald::{Api, HeraldProcess, Options};
+use herald_e2e::herald::{HeraldProcess, Options};
 use herald_e2e::receiver::Receiver;
 use herald_e2e::redis::{free_port, TestRedis};
 use herald_e2e::tls::TestCa;
@@ -85,7 +85,7 @@ async fn kill_9_mid_flight_loses_nothing() {
             }
             // Herald's own record: every delivery succeeded, including those
             // the killed worker had claimed (taken over after the visibility timeout).
-            if succeeded(&api, &org, wh).await == EVENTS {
+            if api.succeeded(&org, wh).await == EVENTS {
                 println!(
                     "delivered {} events in {} requests ({} duplicates); {at_kill} requests before the kill",
                     events.len(),
@@ -101,32 +101,6 @@ async fn kill_9_mid_flight_loses_nothing() {
             events.len()
         );
         tokio::time::sleep(Duration::from_millis(200)).await;
-    }
-}
-
-/// Deliveries of `wh` recorded as succeeded (each counted once), read
-/// through the API page by page.
-async fn succeeded(api: &Api, org: &str, wh: &str) -> usize {
-    let mut ids = HashSet::new();
-    let mut cursor = String::new();
-    loop {
-        let (status, page) = api
-            .call(
-                "GET",
-                &format!(
-                    "/v1/orgs/{org}/webhooks/{wh}/deliveries?status=succeeded&limit=500{cursor}"
-                ),
-                None,
-            )
-            .await;
-        assert_eq!(status, 200, "{page}");
-        for item in page["items"].as_array().into_iter().flatten() {
-            ids.insert(item["id"].as_str().unwrap_or_default().to_string());
-        }
-        match page["next_cursor"].as_str() {
-            Some(next) => cursor = format!("&cursor={next}"),
-            None => return ids.len(),
-        }
     }
 }
 
