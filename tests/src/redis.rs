@@ -16,6 +16,7 @@ pub struct TestRedis {
     child: Child,
     port: u16,
     dir: tempfile::TempDir,
+    extra: Vec<String>,
 }
 
 impl TestRedis {
@@ -24,6 +25,12 @@ impl TestRedis {
     /// Panics (failing the test) if `redis-server` is not installed or does
     /// not come up.
     pub fn start() -> Self {
+        Self::start_with(&[])
+    }
+
+    /// The same, with more `redis-server` arguments (`--appendfsync always`).
+    pub fn start_with(extra: &[&str]) -> Self {
+        let extra: Vec<String> = extra.iter().map(|a| a.to_string()).collect();
         let mut tries = 0;
         loop {
             tries += 1;
@@ -31,8 +38,13 @@ impl TestRedis {
                 free_port(),
                 tempfile::tempdir().expect("temp dir for redis"),
             );
-            let child = Self::spawn(port, dir.path());
-            let mut redis = TestRedis { child, port, dir };
+            let child = Self::spawn(port, dir.path(), &extra);
+            let mut redis = TestRedis {
+                child,
+                port,
+                dir,
+                extra: extra.clone(),
+            };
             match redis.wait_ready() {
                 Ok(()) => return redis,
                 Err(why) if tries < 5 => {
@@ -61,7 +73,7 @@ impl TestRedis {
 
     /// Starts a stopped server again on the same port with the same data.
     pub fn start_again(&mut self) {
-        self.child = Self::spawn(self.port, self.dir.path());
+        self.child = Self::spawn(self.port, self.dir.path(), &self.extra);
         if let Err(why) = self.wait_ready() {
             panic!(
                 "redis-server did not come back on port {}: {why}",
@@ -70,7 +82,13 @@ impl TestRedis {
         }
     }
 
-    fn spawn(port: u16, dir: &std::path::Path) -> Child {
+    /// SIGKILL: no goodbye, no final write of the append-only file.
+    pub fn kill9(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+
+    fn spawn(port: u16, dir: &std::path::Path, extra: &[String]) -> Child {
         Command::new("redis-server")
             .args([
                 "--port",
@@ -84,6 +102,7 @@ impl TestRedis {
             ])
             .arg("--dir")
             .arg(dir)
+            .args(extra)
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
