@@ -213,16 +213,14 @@ pub fn reason(ip: IpAddr) -> Option<Reason> {
 /// (and `inet_aton`) reads it: `0x` hexadecimal, a leading `0` octal,
 /// otherwise decimal. `None` when it is not a number.
 fn ipv4_number(part: &str) -> Option<u64> {
-    let (digits, radix) = if let Some(hex) = part
-        .strip_prefix("0x")
-        .or_else(|| part.strip_prefix("0X"))
-    {
-        (hex, 16)
-    } else if part.len() > 1 && part.starts_with('0') {
-        (&part[1..], 8)
-    } else {
-        (part, 10)
-    };
+    let (digits, radix) =
+        if let Some(hex) = part.strip_prefix("0x").or_else(|| part.strip_prefix("0X")) {
+            (hex, 16)
+        } else if part.len() > 1 && part.starts_with('0') {
+            (&part[1..], 8)
+        } else {
+            (part, 10)
+        };
     if part.is_empty() {
         return None;
     }
@@ -252,7 +250,11 @@ pub fn numeric_ipv4(host: &str) -> Option<Result<Ipv4Addr, String>> {
     if !ends_in_number {
         return None;
     }
-    let invalid = || Err(format!("the URL's host {host} is neither a name nor a valid IPv4 address"));
+    let invalid = || {
+        Err(format!(
+            "the URL's host {host} is neither a name nor a valid IPv4 address"
+        ))
+    };
     if parts.len() > 4 {
         return Some(invalid());
     }
@@ -271,7 +273,11 @@ pub fn numeric_ipv4(host: &str) -> Option<Result<Ipv4Addr, String>> {
     for (i, n) in rest.iter().enumerate() {
         value += n << (8 * (3 - i));
     }
-    Some(u32::try_from(value).map(Ipv4Addr::from).or_else(|_| invalid()))
+    Some(
+        u32::try_from(value)
+            .map(Ipv4Addr::from)
+            .or_else(|_| invalid()),
+    )
 }
 
 impl NetPolicy {
@@ -291,6 +297,17 @@ impl NetPolicy {
     pub fn check_ip(&self, ip: IpAddr) -> Result<(), Refused> {
         match self.refusal(ip) {
             Some(why) => Err(Refused(format!("{ip} is {why}; {HOW_TO_ALLOW}"))),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether delivery may connect to `ip`, which `host` resolved to; the
+    /// error names the host, the address and the rule.
+    pub fn check_resolved(&self, host: &str, ip: IpAddr) -> Result<(), Refused> {
+        match self.refusal(ip) {
+            Some(why) => Err(Refused(format!(
+                "{host} resolved to {ip}, which is {why}; {HOW_TO_ALLOW}"
+            ))),
             None => Ok(()),
         }
     }
@@ -383,15 +400,24 @@ mod tests {
             ("fd00:ec2::254", &["unique local"]),
             ("ff02::1", &["multicast"]),
             // IPv6 forms carrying an IPv4 address: judged by that address.
-            ("::ffff:127.0.0.1", &["IPv4-mapped", "127.0.0.1", "loopback"]),
+            (
+                "::ffff:127.0.0.1",
+                &["IPv4-mapped", "127.0.0.1", "loopback"],
+            ),
             ("::ffff:169.254.169.254", &["IPv4-mapped", "metadata"]),
             ("::127.0.0.1", &["IPv4-compatible", "127.0.0.1", "loopback"]),
             ("::10.0.0.1", &["IPv4-compatible", "private"]),
             ("64:ff9b::127.0.0.1", &["NAT64", "127.0.0.1", "loopback"]),
-            ("64:ff9b::a9fe:a9fe", &["NAT64", "169.254.169.254", "metadata"]),
+            (
+                "64:ff9b::a9fe:a9fe",
+                &["NAT64", "169.254.169.254", "metadata"],
+            ),
             ("2002:7f00:1::", &["6to4", "127.0.0.1", "loopback"]),
             ("2002:c0a8:101::1", &["6to4", "192.168.1.1", "private"]),
-            ("2001:0:4136:e378:8000:63bf:f5ff:fffe", &["Teredo", "10.0.0.1", "private"]),
+            (
+                "2001:0:4136:e378:8000:63bf:f5ff:fffe",
+                &["Teredo", "10.0.0.1", "private"],
+            ),
         ];
         let p = strict();
         for (ip, words) in rows {
@@ -435,7 +461,10 @@ mod tests {
         assert!(p.check_ip("64:ff9b::7f00:1".parse().expect("ip")).is_ok());
         assert!(p.check_ip("10.0.0.1".parse().expect("ip")).is_err());
         assert!(p.check_ip("::ffff:10.0.0.1".parse().expect("ip")).is_err());
-        assert!(p.check_url("https://127.1/").is_err(), "notation still refused");
+        assert!(
+            p.check_url("https://127.1/").is_err(),
+            "notation still refused"
+        );
     }
 
     #[test]
@@ -466,7 +495,15 @@ mod tests {
         for name in ["example.com", "a.b", "0x7g.com", "localhost", "x1"] {
             assert_eq!(numeric_ipv4(name), None, "{name} is a name");
         }
-        for bad in ["1.2.3.4.5", "256.0.0.1", "1.2.3.256", "1.16777216", "4294967296", "08", "example.123"] {
+        for bad in [
+            "1.2.3.4.5",
+            "256.0.0.1",
+            "1.2.3.256",
+            "1.16777216",
+            "4294967296",
+            "08",
+            "example.123",
+        ] {
             assert!(
                 matches!(numeric_ipv4(bad), Some(Err(_))),
                 "{bad} is an invalid number host"
