@@ -280,6 +280,12 @@ pub fn numeric_ipv4(host: &str) -> Option<Result<Ipv4Addr, String>> {
     )
 }
 
+/// `localhost` and names under it (RFC 6761), with or without the final dot.
+fn is_localhost(host: &str) -> bool {
+    let name = host.trim_end_matches('.').to_ascii_lowercase();
+    name == "localhost" || name.ends_with(".localhost")
+}
+
 impl NetPolicy {
     /// Why delivery may not connect to `ip` under this policy, or `None`
     /// when it may (public, or inside an allowed network).
@@ -353,10 +359,7 @@ impl NetPolicy {
             return Err(Refused(format!(
                 "the URL's host {host} is the IPv4 address {ip} in an unusual notation; write it as {ip}"
             )));
-        } else if {
-            let name = host.trim_end_matches('.').to_ascii_lowercase();
-            name == "localhost" || name.ends_with(".localhost")
-        } {
+        } else if is_localhost(host) {
             let loopback = IpAddr::V4(Ipv4Addr::LOCALHOST);
             self.check_ip(loopback).map_err(|_| Refused(format!("{host} is a loopback name; delivery to it is refused (allow 127.0.0.0/8 with HERALD_ALLOW_PRIVATE_NETS)")))?;
         }
