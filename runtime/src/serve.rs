@@ -5,7 +5,7 @@
 use crate::app::App;
 use crate::cache::{PluginCache, WebhookCache};
 use crate::config::Settings;
-use crate::deliver::{policy::NetPolicy, tls_config, Sender};
+use crate::deliver::{connector::Resolver, policy::NetPolicy, tls_config, Sender};
 use crate::embedded;
 use crate::metrics::Metrics;
 use crate::plugin::{EngineOptions, PluginEngine, PluginHost, PluginLimits, PluginLoader};
@@ -143,6 +143,7 @@ pub async fn run(
     let sender = Sender::new(
         policy.clone(),
         tls_config(settings.extra_ca_file.as_deref())?,
+        Resolver::new(&settings.dns_servers),
     );
     let engine_options = engine_options(&settings);
     let max_instances = engine_options.max_instances;

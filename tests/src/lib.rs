@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 
 pub mod api;
 pub mod barrier;
+pub mod dns;
 pub mod herald;
 pub mod receiver;
 pub mod redis;

@@ -59,6 +59,25 @@ impl Receiver {
         let listener = TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind receiver");
+        Self::serve(listener, tls, answer)
+    }
+
+    /// Like [`Receiver::start`], listening on `addr` (e.g. another loopback
+    /// address, or a given port); the bind error if it is taken.
+    pub async fn start_on(
+        addr: SocketAddr,
+        tls: Option<Arc<rustls::ServerConfig>>,
+        answer: Answer,
+    ) -> std::io::Result<Self> {
+        let listener = TcpListener::bind(addr).await?;
+        Ok(Self::serve(listener, tls, answer))
+    }
+
+    fn serve(
+        listener: TcpListener,
+        tls: Option<Arc<rustls::ServerConfig>>,
+        answer: Answer,
+    ) -> Self {
         let addr = listener.local_addr().expect("addr");
         let log = Arc::new(Mutex::new(Vec::new()));
         let acceptor = tls.clone().map(tokio_rustls::TlsAcceptor::from);
@@ -151,6 +170,11 @@ impl Receiver {
         } else {
             format!("http://127.0.0.1:{}/hook", self.addr.port())
         }
+    }
+
+    /// The address it listens on.
+    pub fn addr(&self) -> SocketAddr {
+        self.addr
     }
 
     /// What arrived so far.

@@ -168,6 +168,48 @@ pub mod nets {
     }
 }
 
+/// Lists of name servers: `"10.0.0.2:53,[2001:db8::53]:53"` or a TOML
+/// array; an address without a port means port 53.
+pub mod name_servers {
+    use super::*;
+    use std::net::{IpAddr, SocketAddr};
+
+    /// Writes the list as an array of `ip:port` strings.
+    pub fn serialize<S: Serializer>(addrs: &[SocketAddr], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(addrs.iter().map(ToString::to_string))
+    }
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Form {
+        List(Vec<String>),
+        Text(String),
+    }
+
+    /// Reads one name server address.
+    pub fn parse(item: &str) -> Result<SocketAddr, String> {
+        item.parse::<SocketAddr>()
+            .or_else(|_| item.parse::<IpAddr>().map(|ip| SocketAddr::new(ip, 53)))
+            .map_err(|_| {
+                format!("{item:?} is not a name server address like 10.0.0.2:53 or 10.0.0.2")
+            })
+    }
+
+    /// Reads an array of addresses or a comma-separated string of them.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<SocketAddr>, D::Error> {
+        let items = match Form::deserialize(d)? {
+            Form::List(items) => items,
+            Form::Text(text) => text.split(',').map(str::to_string).collect(),
+        };
+        items
+            .iter()
+            .map(|s| s.trim())
+            .filter(|s| !s.is_empty())
+            .map(|s| parse(s).map_err(de::Error::custom))
+            .collect()
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -184,5 +226,21 @@ mod tests {
         assert_eq!(format_bytes(32 << 20), "32MiB");
         assert_eq!(format_bytes(1000), "1000");
         assert_eq!(format_bytes(0), "0");
+    }
+
+    #[test]
+    fn name_servers_parse_with_or_without_port() {
+        use name_servers::parse;
+        assert_eq!(
+            parse("10.0.0.2:5353"),
+            Ok("10.0.0.2:5353".parse().expect("addr"))
+        );
+        assert_eq!(parse("10.0.0.2"), Ok("10.0.0.2:53".parse().expect("addr")));
+        assert_eq!(parse("[::1]:53"), Ok("[::1]:53".parse().expect("addr")));
+        assert_eq!(
+            parse("2001:db8::53"),
+            Ok("[2001:db8::53]:53".parse().expect("addr"))
+        );
+        assert!(parse("dns.example").is_err_and(|e| e.contains("10.0.0.2:53")));
     }
 }

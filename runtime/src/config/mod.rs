@@ -77,6 +77,10 @@ pub struct Settings {
     /// Networks delivery may reach although private, loopback or link-local.
     #[serde(with = "forms::nets")]
     pub allow_private_nets: Vec<IpNet>,
+    /// Name servers delivery resolves receiver host names with (UDP, then
+    /// TCP); empty: the system resolver.
+    #[serde(with = "forms::name_servers")]
+    pub dns_servers: Vec<SocketAddr>,
     /// PEM file of extra root certificates to trust for receivers.
     pub extra_ca_file: Option<PathBuf>,
     /// Deliveries in flight per process.
@@ -138,6 +142,7 @@ impl Default for Settings {
             data_dir: PathBuf::from("herald-data"),
             allow_http: false,
             allow_private_nets: Vec::new(),
+            dns_servers: Vec::new(),
             extra_ca_file: None,
             worker_concurrency: 512,
             max_timeout: Duration::from_secs(60),

@@ -129,6 +129,7 @@ pub fn expected_form(key: &str) -> &'static str {
         "listen" => "an address like 127.0.0.1:8080",
         "allow_http" => "true or false",
         "allow_private_nets" => "CIDRs like 10.0.0.0/8, comma-separated",
+        "dns_servers" => "name server addresses like 10.0.0.2:53, comma-separated",
         "worker_concurrency"
         | "log_bound_per_webhook"
         | "queue_shards"

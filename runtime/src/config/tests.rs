@@ -49,6 +49,7 @@ fn the_file_overrides_defaults_and_the_environment_the_file() {
     let vars = env(&[
         ("HERALD_WORKER_CONCURRENCY", "16"),
         ("HERALD_ALLOW_PRIVATE_NETS", "127.0.0.0/8, 10.0.0.0/8"),
+        ("HERALD_DNS_SERVERS", "127.0.0.1:5353, 10.0.0.2"),
         ("HERALD_MAX_BODY_BYTES", "2MiB"),
         ("HERALD_LOG_BOUND_PER_WEBHOOK", "100"),
         ("HERALD_PLUGIN_DEADLINE", "200ms"),
@@ -60,6 +61,13 @@ fn the_file_overrides_defaults_and_the_environment_the_file() {
     let s = Settings::from_sources(Some(file.path()), &vars).expect("valid");
     assert_eq!(s.worker_concurrency, 16);
     assert_eq!(s.allow_private_nets.len(), 2);
+    assert_eq!(
+        s.dns_servers,
+        vec![
+            "127.0.0.1:5353".parse().expect("addr"),
+            "10.0.0.2:53".parse().expect("addr")
+        ]
+    );
     assert_eq!(s.max_body_bytes, 2 << 20);
     assert_eq!(s.log_bound_per_webhook, 100);
     assert_eq!(s.plugin_deadline, Duration::from_millis(200));
@@ -152,6 +160,11 @@ fn a_bad_variable_is_named_with_its_value_and_the_form() {
             "use B, KiB, MiB or GiB",
         ),
         ("HERALD_ALLOW_PRIVATE_NETS", "10.0.0.0/8,nope", "not a CIDR"),
+        (
+            "HERALD_DNS_SERVERS",
+            "10.0.0.2:53,dns.example",
+            "not a name server address like 10.0.0.2:53",
+        ),
         ("HERALD_LISTEN", "localhost", "\"localhost\""),
     ] {
         let err = Settings::from_sources(None, &env(&[(var, value)])).expect_err(value);

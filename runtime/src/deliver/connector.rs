@@ -1,10 +1,19 @@
 //! The connector under Herald's pooled HTTP client: resolves the host
-//! (timed), refuses addresses the [`NetPolicy`] forbids (after resolution,
-//! so DNS cannot be used to reach internal services), connects over TCP
-//! (timed) and does the TLS handshake with rustls (timed). The timings ride
-//! on the connection to the first response that uses it.
+//! (timed; the system resolver, or the name servers of `HERALD_DNS_SERVERS`),
+//! refuses addresses the [`NetPolicy`] forbids (after resolution, once per
+//! connection, and connects only to the addresses it checked: a name that
+//! answers a public address and then a private one (DNS rebinding) is
+//! refused on the answer that is private), connects over TCP (timed) and does
+//! the TLS handshake with rustls (timed). The timings ride on the connection
+//! to the first response that uses it.
 
-use super::policy::NetPolicy;
+use super::policy::{numeric_ipv4, NetPolicy};
+use hickory_resolver::config::{
+    NameServerConfig, NameServerConfigGroup, ResolveHosts, ResolverConfig,
+};
+use hickory_resolver::name_server::TokioConnectionProvider;
+use hickory_resolver::proto::xfer::Protocol;
+use hickory_resolver::TokioResolver;
 use hyper_util::client::legacy::connect::{Connected, Connection};
 use hyper_util::rt::TokioIo;
 use std::future::Future;
@@ -75,19 +84,67 @@ impl ConnInfo {
     }
 }
 
+/// How host names are resolved. Cheap to clone.
+#[derive(Clone, Default)]
+pub enum Resolver {
+    /// The system resolver (`getaddrinfo`: hosts file, resolv.conf, NSS).
+    #[default]
+    System,
+    /// Only these name servers (UDP, TCP when an answer is truncated), no
+    /// hosts file; answers are cached for their TTL.
+    Servers(Arc<TokioResolver>),
+}
+
+impl Resolver {
+    /// The system resolver when `servers` is empty, otherwise those servers.
+    pub fn new(servers: &[SocketAddr]) -> Self {
+        if servers.is_empty() {
+            return Resolver::System;
+        }
+        let mut group = NameServerConfigGroup::new();
+        for addr in servers {
+            group.push(NameServerConfig::new(*addr, Protocol::Udp));
+            group.push(NameServerConfig::new(*addr, Protocol::Tcp));
+        }
+        let config = ResolverConfig::from_parts(None, vec![], group);
+        let mut builder =
+            TokioResolver::builder_with_config(config, TokioConnectionProvider::default());
+        builder.options_mut().use_hosts_file = ResolveHosts::Never;
+        Resolver::Servers(Arc::new(builder.build()))
+    }
+
+    /// The addresses of `host`, with `port`.
+    async fn lookup(&self, host: &str, port: u16) -> Result<Vec<SocketAddr>, String> {
+        match self {
+            Resolver::System => tokio::net::lookup_host((host, port))
+                .await
+                .map(|found| found.collect())
+                .map_err(|e| e.to_string()),
+            Resolver::Servers(resolver) => resolver
+                .lookup_ip(host)
+                .await
+                .map(|found| found.iter().map(|ip| SocketAddr::new(ip, port)).collect())
+                .map_err(|e| e.to_string()),
+        }
+    }
+}
+
 /// Connects with policy checks and timings. Cheap to clone.
 #[derive(Clone)]
 pub struct Connector {
     policy: Arc<NetPolicy>,
     tls: TlsConnector,
+    resolver: Resolver,
 }
 
 impl Connector {
-    /// A connector enforcing `policy`, with TLS from `tls`.
-    pub fn new(policy: Arc<NetPolicy>, tls: Arc<rustls::ClientConfig>) -> Self {
+    /// A connector enforcing `policy`, with TLS from `tls`, resolving names
+    /// with `resolver`.
+    pub fn new(policy: Arc<NetPolicy>, tls: Arc<rustls::ClientConfig>, resolver: Resolver) -> Self {
         Connector {
             policy,
             tls: TlsConnector::from(tls),
+            resolver,
         }
     }
 
@@ -112,18 +169,28 @@ impl Connector {
             .to_string();
         let port = uri.port_u16().unwrap_or(if https { 443 } else { 80 });
         let bare = host.trim_start_matches('[').trim_end_matches(']');
+        // A numeric host in any notation (`2130706433`, `0x7f.1`, `127.1`)
+        // is the address it denotes, as the system resolver would read it;
+        // never a name to ask a DNS server about.
+        let literal = match bare.parse::<IpAddr>() {
+            Ok(ip) => Some(ip),
+            Err(_) => match numeric_ipv4(bare) {
+                Some(Ok(v4)) => Some(IpAddr::V4(v4)),
+                Some(Err(message)) => return Err(ConnectError::BadUri(message)),
+                None => None,
+            },
+        };
 
         let started = Instant::now();
-        let (addrs, dns): (Vec<SocketAddr>, Option<Duration>) = match bare.parse::<IpAddr>() {
-            Ok(ip) => (vec![SocketAddr::new(ip, port)], None),
-            Err(_) => {
-                let found = tokio::net::lookup_host((bare, port))
-                    .await
-                    .map_err(|e| ConnectError::Dns {
+        let (addrs, dns): (Vec<SocketAddr>, Option<Duration>) = match literal {
+            Some(ip) => (vec![SocketAddr::new(ip, port)], None),
+            None => {
+                let found = self.resolver.lookup(bare, port).await.map_err(|message| {
+                    ConnectError::Dns {
                         host: host.clone(),
-                        message: e.to_string(),
-                    })?
-                    .collect::<Vec<_>>();
+                        message,
+                    }
+                })?;
                 if found.is_empty() {
                     return Err(ConnectError::Dns {
                         host,
@@ -133,20 +200,28 @@ impl Connector {
                 (found, Some(started.elapsed()))
             }
         };
+        // Every address is checked, and only checked addresses are
+        // connected to: nothing is resolved again between check and connect.
         let mut refused = None;
         let allowed: Vec<SocketAddr> = addrs
             .into_iter()
-            .filter(|a| match self.policy.check_ip(a.ip()) {
-                Ok(()) => true,
-                Err(e) => {
-                    refused.get_or_insert(e);
-                    false
+            .filter(|a| {
+                let checked = match literal {
+                    Some(_) => self.policy.check_ip(a.ip()),
+                    None => self.policy.check_resolved(bare, a.ip()),
+                };
+                match checked {
+                    Ok(()) => true,
+                    Err(e) => {
+                        refused.get_or_insert(e);
+                        false
+                    }
                 }
             })
             .collect();
         if allowed.is_empty() {
-            let why = refused.map_or_else(|| "no usable address".to_string(), |e| e.0);
-            return Err(ConnectError::Blocked(format!("{host}: {why}")));
+            let why = refused.map_or_else(|| format!("{host}: no usable address"), |e| e.0);
+            return Err(ConnectError::Blocked(why));
         }
 
         let connect_started = Instant::now();
@@ -173,7 +248,8 @@ impl Connector {
 
         let (io, tls) = if https {
             let tls_started = Instant::now();
-            let name = rustls::pki_types::ServerName::try_from(bare.to_string()).map_err(|e| {
+            let server = literal.map_or_else(|| bare.to_string(), |ip| ip.to_string());
+            let name = rustls::pki_types::ServerName::try_from(server).map_err(|e| {
                 ConnectError::BadUri(format!("{host} is not a valid TLS server name: {e}"))
             })?;
             let stream = self

@@ -8,7 +8,7 @@ pub mod policy;
 
 use crate::model::{ErrorClass, Timings};
 use bytes::Bytes;
-use connector::{ConnInfo, ConnectError, Connector};
+use connector::{ConnInfo, ConnectError, Connector, Resolver};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
@@ -107,12 +107,13 @@ pub struct Sender {
 }
 
 impl Sender {
-    /// A sender enforcing `policy`, trusting `tls`'s roots.
-    pub fn new(policy: Arc<NetPolicy>, tls: Arc<rustls::ClientConfig>) -> Self {
+    /// A sender enforcing `policy`, trusting `tls`'s roots, resolving
+    /// names with `resolver`.
+    pub fn new(policy: Arc<NetPolicy>, tls: Arc<rustls::ClientConfig>, resolver: Resolver) -> Self {
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(60))
             .pool_max_idle_per_host(256)
-            .build(Connector::new(policy, tls));
+            .build(Connector::new(policy, tls, resolver));
         Sender { client }
     }
 

@@ -1,11 +1,22 @@
 //! Which URLs and addresses delivery may reach (SSRF protection): https
 //! only unless plain http is allowed, and no loopback, private, link-local,
-//! shared, multicast or unspecified address unless its network is listed in
-//! `allow_private_nets`. Checked on the URL when a webhook is saved and on
-//! every resolved address when connecting (DNS can change).
+//! shared, multicast, broadcast, reserved or unspecified address unless its
+//! network is listed in `allow_private_nets`. Checked on the URL when a
+//! webhook is saved (numeric hosts in every form a URL parser or
+//! `inet_aton` accepts: `2130706433`, `0x7f.1`, `0177.0.0.1`, `127.1`) and
+//! on every resolved address when connecting (DNS can change). IPv6
+//! addresses that carry an IPv4 address (IPv4-mapped, IPv4-compatible,
+//! NAT64 `64:ff9b::/96`, 6to4 `2002::/16`, Teredo) are judged by the IPv4
+//! address they carry as well.
 
 use ipnet::IpNet;
+use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
+
+/// What every refusal tells the operator to do about it.
+const HOW_TO_ALLOW: &str = "delivery may not reach loopback, private, link-local, shared, \
+multicast, broadcast, reserved or unspecified addresses unless HERALD_ALLOW_PRIVATE_NETS lists \
+their network";
 
 /// The policy.
 #[derive(Debug, Clone, Default)]
@@ -21,65 +32,295 @@ pub struct NetPolicy {
 #[error("{0}")]
 pub struct Refused(pub String);
 
-fn v4_reason(ip: Ipv4Addr) -> Option<&'static str> {
+/// A rule that refuses an address; its text names it in every message.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Rule {
+    /// 127.0.0.0/8, ::1.
+    Loopback,
+    /// 10.0.0.0/8, 172.16.0.0/12, 192.168.0.0/16.
+    Private,
+    /// fc00::/7.
+    UniqueLocal,
+    /// 169.254.169.254, the cloud metadata service.
+    Metadata,
+    /// 169.254.0.0/16, fe80::/10.
+    LinkLocal,
+    /// fec0::/10 (deprecated, still routed inside some networks).
+    SiteLocal,
+    /// 0.0.0.0/8, ::.
+    Unspecified,
+    /// 100.64.0.0/10 (carrier-grade NAT).
+    Shared,
+    /// 224.0.0.0/4, ff00::/8.
+    Multicast,
+    /// 255.255.255.255.
+    Broadcast,
+    /// 240.0.0.0/4.
+    Reserved,
+    /// 192.0.0.0/24.
+    ProtocolAssignment,
+}
+
+impl fmt::Display for Rule {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Rule::Loopback => "a loopback address",
+            Rule::Private => "a private address",
+            Rule::UniqueLocal => "a private (unique local) address",
+            Rule::Metadata => "the cloud metadata address (link-local)",
+            Rule::LinkLocal => "a link-local address",
+            Rule::SiteLocal => "a site-local address",
+            Rule::Unspecified => "an unspecified address",
+            Rule::Shared => "a shared (carrier-grade NAT) address",
+            Rule::Multicast => "a multicast address",
+            Rule::Broadcast => "the broadcast address",
+            Rule::Reserved => "a reserved address",
+            Rule::ProtocolAssignment => "an IETF protocol assignment address",
+        })
+    }
+}
+
+/// How an IPv6 address carries an IPv4 address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Embedding {
+    /// `::ffff:a.b.c.d`.
+    Mapped,
+    /// `::a.b.c.d` (deprecated).
+    Compatible,
+    /// `64:ff9b::a.b.c.d` (RFC 6052 well-known prefix).
+    Nat64,
+    /// `2002:aabb:ccdd::/48`.
+    SixToFour,
+    /// `2001:0::/32`, the client address inverted in the last 32 bits.
+    Teredo,
+}
+
+impl fmt::Display for Embedding {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Embedding::Mapped => "an IPv4-mapped IPv6 address",
+            Embedding::Compatible => "an IPv4-compatible IPv6 address",
+            Embedding::Nat64 => "a NAT64 (64:ff9b::/96) address",
+            Embedding::SixToFour => "a 6to4 (2002::/16) address",
+            Embedding::Teredo => "a Teredo (2001::/32) address",
+        })
+    }
+}
+
+/// Why one address is refused: the rule, and the IPv4 address it was
+/// found on when that was carried inside an IPv6 address.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Reason {
+    /// The rule.
+    pub rule: Rule,
+    /// How the refused IPv4 address was carried, if it was.
+    pub via: Option<(Embedding, Ipv4Addr)>,
+}
+
+impl fmt::Display for Reason {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self.via {
+            None => write!(f, "{}", self.rule),
+            Some((how, v4)) => write!(f, "{how} carrying {v4}, which is {}", self.rule),
+        }
+    }
+}
+
+fn v4_rule(ip: Ipv4Addr) -> Option<Rule> {
     let o = ip.octets();
-    Some(if ip.is_loopback() {
-        "a loopback address"
+    Some(if ip.is_unspecified() || o[0] == 0 {
+        Rule::Unspecified
+    } else if ip.is_loopback() {
+        Rule::Loopback
     } else if ip.is_private() {
-        "a private address"
+        Rule::Private
+    } else if o == [169, 254, 169, 254] {
+        Rule::Metadata
     } else if ip.is_link_local() {
-        "a link-local address"
-    } else if ip.is_unspecified() || o[0] == 0 {
-        "an unspecified address"
+        Rule::LinkLocal
     } else if o[0] == 100 && (o[1] & 0xc0) == 64 {
-        "a shared (carrier-grade NAT) address"
-    } else if ip.is_multicast() || ip.is_broadcast() || o[0] >= 240 {
-        "a multicast, broadcast or reserved address"
+        Rule::Shared
+    } else if ip.is_broadcast() {
+        Rule::Broadcast
+    } else if ip.is_multicast() {
+        Rule::Multicast
+    } else if o[0] >= 240 {
+        Rule::Reserved
     } else if o[0] == 192 && o[1] == 0 && o[2] == 0 {
-        "an IETF protocol assignment address"
+        Rule::ProtocolAssignment
     } else {
         return None;
     })
 }
 
-fn v6_reason(ip: Ipv6Addr) -> Option<&'static str> {
+/// The IPv4 address an IPv6 address carries, and how.
+pub fn embedded_v4(ip: Ipv6Addr) -> Option<(Embedding, Ipv4Addr)> {
+    let s = ip.segments();
+    let low = |hi: u16, lo: u16| Ipv4Addr::from((u32::from(hi) << 16) | u32::from(lo));
     if let Some(v4) = ip.to_ipv4_mapped() {
-        return v4_reason(v4);
+        Some((Embedding::Mapped, v4))
+    } else if s[..6] == [0; 6] && !ip.is_unspecified() && !ip.is_loopback() {
+        Some((Embedding::Compatible, low(s[6], s[7])))
+    } else if s[..6] == [0x64, 0xff9b, 0, 0, 0, 0] {
+        Some((Embedding::Nat64, low(s[6], s[7])))
+    } else if s[0] == 0x2002 {
+        Some((Embedding::SixToFour, low(s[1], s[2])))
+    } else if s[0] == 0x2001 && s[1] == 0 {
+        Some((Embedding::Teredo, low(!s[6], !s[7])))
+    } else {
+        None
     }
+}
+
+fn v6_rule(ip: Ipv6Addr) -> Option<Rule> {
     let s = ip.segments();
     Some(if ip.is_loopback() {
-        "a loopback address"
+        Rule::Loopback
     } else if ip.is_unspecified() {
-        "an unspecified address"
+        Rule::Unspecified
     } else if (s[0] & 0xfe00) == 0xfc00 {
-        "a private (unique local) address"
+        Rule::UniqueLocal
     } else if (s[0] & 0xffc0) == 0xfe80 {
-        "a link-local address"
+        Rule::LinkLocal
+    } else if (s[0] & 0xffc0) == 0xfec0 {
+        Rule::SiteLocal
     } else if ip.is_multicast() {
-        "a multicast address"
+        Rule::Multicast
     } else {
         return None;
     })
+}
+
+/// Why `ip` is not a public address (ignoring any allowed networks), or
+/// `None` when it is public.
+pub fn reason(ip: IpAddr) -> Option<Reason> {
+    match ip {
+        IpAddr::V4(v4) => v4_rule(v4).map(|rule| Reason { rule, via: None }),
+        IpAddr::V6(v6) => {
+            if let Some(rule) = v6_rule(v6) {
+                return Some(Reason { rule, via: None });
+            }
+            let (how, v4) = embedded_v4(v6)?;
+            v4_rule(v4).map(|rule| Reason {
+                rule,
+                via: Some((how, v4)),
+            })
+        }
+    }
+}
+
+/// The value of one part of a numeric IPv4 host as the WHATWG URL standard
+/// (and `inet_aton`) reads it: `0x` hexadecimal, a leading `0` octal,
+/// otherwise decimal. `None` when it is not a number.
+fn ipv4_number(part: &str) -> Option<u64> {
+    let (digits, radix) =
+        if let Some(hex) = part.strip_prefix("0x").or_else(|| part.strip_prefix("0X")) {
+            (hex, 16)
+        } else if part.len() > 1 && part.starts_with('0') {
+            (&part[1..], 8)
+        } else {
+            (part, 10)
+        };
+    if part.is_empty() {
+        return None;
+    }
+    if digits.is_empty() {
+        return Some(0);
+    }
+    if !digits.chars().all(|c| c.is_digit(radix)) {
+        return None;
+    }
+    // Too long for u64: larger than any valid part, so say so with a value
+    // that fails the range check.
+    Some(u64::from_str_radix(digits, radix).unwrap_or(u64::MAX))
+}
+
+/// A host that ends in a number is an IPv4 address in some notation
+/// (`2130706433`, `0x7f.1`, `0177.0.0.1`, `127.1`, `127.0.0.1.`), as URL
+/// parsers and the system resolver read it: `None` when the host is a name,
+/// `Some(Err)` when it looks numeric but is no valid IPv4 address.
+pub fn numeric_ipv4(host: &str) -> Option<Result<Ipv4Addr, String>> {
+    let mut parts: Vec<&str> = host.split('.').collect();
+    if parts.len() > 1 && parts.last().is_some_and(|p| p.is_empty()) {
+        parts.pop();
+    }
+    let last = parts.last()?;
+    let ends_in_number = (!last.is_empty() && last.chars().all(|c| c.is_ascii_digit()))
+        || ipv4_number(last).is_some();
+    if !ends_in_number {
+        return None;
+    }
+    let invalid = || {
+        Err(format!(
+            "the URL's host {host} is neither a name nor a valid IPv4 address"
+        ))
+    };
+    if parts.len() > 4 {
+        return Some(invalid());
+    }
+    let mut numbers = Vec::with_capacity(parts.len());
+    for part in &parts {
+        match ipv4_number(part) {
+            Some(n) => numbers.push(n),
+            None => return Some(invalid()),
+        }
+    }
+    let (last, rest) = numbers.split_last()?;
+    if rest.iter().any(|n| *n > 255) || *last >= 256u64.pow(5 - numbers.len() as u32) {
+        return Some(invalid());
+    }
+    let mut value = *last;
+    for (i, n) in rest.iter().enumerate() {
+        value += n << (8 * (3 - i));
+    }
+    Some(
+        u32::try_from(value)
+            .map(Ipv4Addr::from)
+            .or_else(|_| invalid()),
+    )
+}
+
+/// `localhost` and names under it (RFC 6761), with or without the final dot.
+fn is_localhost(host: &str) -> bool {
+    let name = host.trim_end_matches('.').to_ascii_lowercase();
+    name == "localhost" || name.ends_with(".localhost")
 }
 
 impl NetPolicy {
-    /// Whether delivery may connect to `ip`.
+    /// Why delivery may not connect to `ip` under this policy, or `None`
+    /// when it may (public, or inside an allowed network).
+    pub fn refusal(&self, ip: IpAddr) -> Option<Reason> {
+        let why = reason(ip)?;
+        let allowed = |ip: IpAddr| self.allowed_nets.iter().any(|net| net.contains(&ip));
+        if allowed(ip) || why.via.is_some_and(|(_, v4)| allowed(IpAddr::V4(v4))) {
+            None
+        } else {
+            Some(why)
+        }
+    }
+
+    /// Whether delivery may connect to `ip`; the error names the rule.
     pub fn check_ip(&self, ip: IpAddr) -> Result<(), Refused> {
-        let reason = match ip {
-            IpAddr::V4(v4) => v4_reason(v4),
-            IpAddr::V6(v6) => v6_reason(v6),
-        };
-        match reason {
-            Some(_) if self.allowed_nets.iter().any(|net| net.contains(&ip)) => Ok(()),
-            Some(reason) => Err(Refused(format!(
-                "{ip} is {reason}; delivery to it is refused (allow its network with HERALD_ALLOW_PRIVATE_NETS)"
+        match self.refusal(ip) {
+            Some(why) => Err(Refused(format!("{ip} is {why}; {HOW_TO_ALLOW}"))),
+            None => Ok(()),
+        }
+    }
+
+    /// Whether delivery may connect to `ip`, which `host` resolved to; the
+    /// error names the host, the address and the rule.
+    pub fn check_resolved(&self, host: &str, ip: IpAddr) -> Result<(), Refused> {
+        match self.refusal(ip) {
+            Some(why) => Err(Refused(format!(
+                "{host} resolved to {ip}, which is {why}; {HOW_TO_ALLOW}"
             ))),
             None => Ok(()),
         }
     }
 
     /// Whether a webhook URL is acceptable: scheme, host, and (for IP
-    /// literals) the address. Hostnames are checked again after resolution.
+    /// literals and numeric hosts in any notation) the address. Hostnames
+    /// are checked again after resolution.
     pub fn check_url(&self, url: &str) -> Result<http::Uri, Refused> {
         let uri: http::Uri = url
             .parse()
@@ -101,15 +342,24 @@ impl NetPolicy {
                 "credentials in the URL are refused; use the webhook's auth setting".into(),
             ));
         }
-        if let Ok(ip) = host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse::<IpAddr>()
-        {
-            self.check_ip(ip)?;
-        } else if host.eq_ignore_ascii_case("localhost")
-            || host.to_ascii_lowercase().ends_with(".localhost")
-        {
+        let bare = host.trim_start_matches('[').trim_end_matches(']');
+        if let Ok(ip) = bare.parse::<IpAddr>() {
+            if let Some(why) = self.refusal(ip) {
+                return Err(Refused(format!(
+                    "the URL's host {ip} is {why}; {HOW_TO_ALLOW}"
+                )));
+            }
+        } else if let Some(numeric) = numeric_ipv4(bare) {
+            let ip = numeric.map_err(Refused)?;
+            if let Some(why) = self.refusal(IpAddr::V4(ip)) {
+                return Err(Refused(format!(
+                    "the URL's host {host} is the IPv4 address {ip}, which is {why}; {HOW_TO_ALLOW}"
+                )));
+            }
+            return Err(Refused(format!(
+                "the URL's host {host} is the IPv4 address {ip} in an unusual notation; write it as {ip}"
+            )));
+        } else if is_localhost(host) {
             let loopback = IpAddr::V4(Ipv4Addr::LOCALHOST);
             self.check_ip(loopback).map_err(|_| Refused(format!("{host} is a loopback name; delivery to it is refused (allow 127.0.0.0/8 with HERALD_ALLOW_PRIVATE_NETS)")))?;
         }
@@ -121,29 +371,80 @@ impl NetPolicy {
 mod tests {
     use super::*;
 
+    fn strict() -> NetPolicy {
+        NetPolicy::default()
+    }
+
+    /// One row per refused form: the address, and words its message must hold.
     #[test]
-    fn refuses_non_public_addresses_by_default() {
-        let p = NetPolicy::default();
-        for ip in [
-            "127.0.0.1",
-            "10.1.2.3",
-            "172.16.0.1",
-            "192.168.1.1",
-            "169.254.169.254",
-            "0.0.0.0",
-            "100.64.0.1",
-            "::1",
-            "fe80::1",
-            "fd00::1",
-            "::ffff:127.0.0.1",
-            "224.0.0.1",
-        ] {
-            assert!(
-                p.check_ip(ip.parse().expect("ip")).is_err(),
-                "{ip} should be refused"
-            );
+    fn every_refused_address_form_names_its_rule() {
+        let rows: &[(&str, &[&str])] = &[
+            ("127.0.0.1", &["loopback"]),
+            ("127.255.0.9", &["loopback"]),
+            ("10.1.2.3", &["private"]),
+            ("172.16.0.1", &["private"]),
+            ("192.168.1.1", &["private"]),
+            ("169.254.169.254", &["metadata", "link-local"]),
+            ("169.254.1.1", &["link-local"]),
+            ("0.0.0.0", &["unspecified"]),
+            ("0.1.2.3", &["unspecified"]),
+            ("100.64.0.1", &["carrier-grade NAT"]),
+            ("100.127.255.254", &["carrier-grade NAT"]),
+            ("224.0.0.1", &["multicast"]),
+            ("239.255.255.250", &["multicast"]),
+            ("255.255.255.255", &["broadcast"]),
+            ("240.0.0.1", &["reserved"]),
+            ("192.0.0.8", &["protocol assignment"]),
+            ("::1", &["loopback"]),
+            ("::", &["unspecified"]),
+            ("fe80::1", &["link-local"]),
+            ("fec0::1", &["site-local"]),
+            ("fd00::1", &["unique local"]),
+            ("fd00:ec2::254", &["unique local"]),
+            ("ff02::1", &["multicast"]),
+            // IPv6 forms carrying an IPv4 address: judged by that address.
+            (
+                "::ffff:127.0.0.1",
+                &["IPv4-mapped", "127.0.0.1", "loopback"],
+            ),
+            ("::ffff:169.254.169.254", &["IPv4-mapped", "metadata"]),
+            ("::127.0.0.1", &["IPv4-compatible", "127.0.0.1", "loopback"]),
+            ("::10.0.0.1", &["IPv4-compatible", "private"]),
+            ("64:ff9b::127.0.0.1", &["NAT64", "127.0.0.1", "loopback"]),
+            (
+                "64:ff9b::a9fe:a9fe",
+                &["NAT64", "169.254.169.254", "metadata"],
+            ),
+            ("2002:7f00:1::", &["6to4", "127.0.0.1", "loopback"]),
+            ("2002:c0a8:101::1", &["6to4", "192.168.1.1", "private"]),
+            (
+                "2001:0:4136:e378:8000:63bf:f5ff:fffe",
+                &["Teredo", "10.0.0.1", "private"],
+            ),
+        ];
+        let p = strict();
+        for (ip, words) in rows {
+            let ip: IpAddr = ip.parse().expect("ip");
+            let message = p.check_ip(ip).expect_err(&format!("{ip} is refused")).0;
+            for word in *words {
+                assert!(message.contains(word), "{ip}: {message:?} lacks {word:?}");
+            }
+            assert!(message.contains("HERALD_ALLOW_PRIVATE_NETS"), "{message}");
         }
-        for ip in ["93.184.216.34", "2606:4700::1111", "8.8.8.8"] {
+    }
+
+    #[test]
+    fn public_addresses_pass_in_every_form() {
+        let p = strict();
+        for ip in [
+            "93.184.216.34",
+            "8.8.8.8",
+            "100.128.0.1",
+            "2606:4700::1111",
+            "::ffff:8.8.8.8",
+            "64:ff9b::808:808",
+            "2002:808:808::1",
+        ] {
             assert!(
                 p.check_ip(ip.parse().expect("ip")).is_ok(),
                 "{ip} should be allowed"
@@ -158,13 +459,105 @@ mod tests {
             allowed_nets: vec!["127.0.0.0/8".parse().expect("net")],
         };
         assert!(p.check_ip("127.0.0.1".parse().expect("ip")).is_ok());
+        // The same address carried in IPv6 is allowed by its IPv4 network.
+        assert!(p.check_ip("::ffff:127.0.0.1".parse().expect("ip")).is_ok());
+        assert!(p.check_ip("64:ff9b::7f00:1".parse().expect("ip")).is_ok());
         assert!(p.check_ip("10.0.0.1".parse().expect("ip")).is_err());
+        assert!(p.check_ip("::ffff:10.0.0.1".parse().expect("ip")).is_err());
+        assert!(
+            p.check_url("https://127.1/").is_err(),
+            "notation still refused"
+        );
+    }
+
+    #[test]
+    fn numeric_hosts_are_read_as_url_parsers_and_inet_aton_read_them() {
+        let rows = [
+            ("2130706433", "127.0.0.1"),
+            ("0x7f000001", "127.0.0.1"),
+            ("0X7F.1", "127.0.0.1"),
+            ("0x7f.1", "127.0.0.1"),
+            ("0177.0.0.1", "127.0.0.1"),
+            ("017700000001", "127.0.0.1"),
+            ("127.1", "127.0.0.1"),
+            ("127.0.1", "127.0.0.1"),
+            ("127.0.0.1.", "127.0.0.1"),
+            ("10.0x10.1", "10.16.0.1"),
+            ("0xa9.0376.43518", "169.254.169.254"),
+            ("0", "0.0.0.0"),
+            ("0x", "0.0.0.0"),
+            ("134744072", "8.8.8.8"),
+        ];
+        for (host, ip) in rows {
+            assert_eq!(
+                numeric_ipv4(host),
+                Some(Ok(ip.parse().expect("ip"))),
+                "{host}"
+            );
+        }
+        for name in ["example.com", "a.b", "0x7g.com", "localhost", "x1"] {
+            assert_eq!(numeric_ipv4(name), None, "{name} is a name");
+        }
+        for bad in [
+            "1.2.3.4.5",
+            "256.0.0.1",
+            "1.2.3.256",
+            "1.16777216",
+            "4294967296",
+            "08",
+            "example.123",
+        ] {
+            assert!(
+                matches!(numeric_ipv4(bad), Some(Err(_))),
+                "{bad} is an invalid number host"
+            );
+        }
+    }
+
+    /// One row per numeric URL form refused at creation, with its message.
+    #[test]
+    fn numeric_url_hosts_are_refused_with_the_rule() {
+        let rows = [
+            ("https://2130706433/", "the URL's host 2130706433 is the IPv4 address 127.0.0.1, which is a loopback address"),
+            ("https://0x7f.1/", "the URL's host 0x7f.1 is the IPv4 address 127.0.0.1, which is a loopback address"),
+            ("https://0x7f000001/x", "is the IPv4 address 127.0.0.1, which is a loopback address"),
+            ("https://0177.0.0.1/", "the URL's host 0177.0.0.1 is the IPv4 address 127.0.0.1, which is a loopback address"),
+            ("https://127.1/", "the URL's host 127.1 is the IPv4 address 127.0.0.1, which is a loopback address"),
+            ("https://127.0.0.1./", "which is a loopback address"),
+            ("https://0xa9fea9fe/latest", "169.254.169.254, which is the cloud metadata address (link-local)"),
+            ("https://167772161:8443/", "10.0.0.1, which is a private address"),
+            ("https://100.64.1/", "100.64.0.1, which is a shared (carrier-grade NAT) address"),
+            ("https://0/", "0.0.0.0, which is an unspecified address"),
+            ("https://4294967295/", "255.255.255.255, which is the broadcast address"),
+            ("https://0xe0.1/", "224.0.0.1, which is a multicast address"),
+            ("https://1.2.3.4.5/", "is neither a name nor a valid IPv4 address"),
+            ("https://134744072/", "in an unusual notation; write it as 8.8.8.8"),
+            ("https://[::ffff:7f00:1]/", "IPv4-mapped IPv6 address carrying 127.0.0.1, which is a loopback address"),
+            ("https://[::127.0.0.1]/", "IPv4-compatible IPv6 address carrying 127.0.0.1"),
+            ("https://[64:ff9b::7f00:1]/", "NAT64 (64:ff9b::/96) address carrying 127.0.0.1"),
+            ("https://[2002:a9fe:a9fe::1]/", "6to4 (2002::/16) address carrying 169.254.169.254, which is the cloud metadata address"),
+            ("https://[fe80::1]/", "a link-local address"),
+            ("https://169.254.169.254/latest/meta-data", "the cloud metadata address"),
+            ("https://100.64.0.1/", "carrier-grade NAT"),
+            ("https://224.0.0.1/", "multicast"),
+            ("https://255.255.255.255/", "broadcast"),
+            // Percent-encoded hosts are no valid URI for the http crate.
+            ("https://%31%32%37.0.0.1/", "is not a valid URL"),
+        ];
+        let p = strict();
+        for (url, expected) in rows {
+            let message = p.check_url(url).expect_err(url).0;
+            assert!(message.contains(expected), "{url}: {message:?}");
+        }
     }
 
     #[test]
     fn urls() {
-        let p = NetPolicy::default();
+        let p = strict();
         assert!(p.check_url("https://example.com/hook").is_ok());
+        assert!(p.check_url("https://8.8.8.8/hook").is_ok());
+        assert!(p.check_url("https://[2606:4700::1111]/hook").is_ok());
+        assert!(p.check_url("https://api.example.123abc/hook").is_ok());
         assert!(p
             .check_url("http://example.com/hook")
             .expect_err("http")
@@ -177,6 +570,8 @@ mod tests {
             .0
             .contains("loopback"));
         assert!(p.check_url("https://localhost:8443/x").is_err());
+        assert!(p.check_url("https://LOCALHOST./x").is_err());
+        assert!(p.check_url("https://a.localhost/x").is_err());
         assert!(p.check_url("https://user:pw@example.com/").is_err());
         assert!(p.check_url("not a url").is_err());
         let dev = NetPolicy {
@@ -184,5 +579,6 @@ mod tests {
             allowed_nets: vec!["127.0.0.0/8".parse().expect("net")],
         };
         assert!(dev.check_url("http://localhost:8080/x").is_ok());
+        assert!(dev.check_url("http://127.0.0.1:8080/x").is_ok());
     }
 }
