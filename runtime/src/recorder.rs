@@ -178,7 +178,9 @@ async fn write_with_retries(
             }
             Err(e) if e.is_unavailable() && started.elapsed() + pause < window => {
                 if !again {
-                    tracing::warn!("writing outcomes failed, writing again when Redis answers: {e}");
+                    tracing::warn!(
+                        "writing outcomes failed, writing again when Redis answers: {e}"
+                    );
                 }
                 again = true;
                 tokio::time::sleep(pause).await;

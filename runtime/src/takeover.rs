@@ -90,7 +90,10 @@ impl Reaper {
             }
             if c.pending == 0 {
                 if store.remove_idle_consumer(c.shard, &c.name).await? {
-                    tracing::info!(consumer = c.name, "removed a dead worker from the queue group");
+                    tracing::info!(
+                        consumer = c.name,
+                        "removed a dead worker from the queue group"
+                    );
                 }
                 continue;
             }

@@ -11,7 +11,19 @@ pub struct TestCa {
     pub ca_file: PathBuf,
     /// TLS server config presenting the leaf.
     pub server: Arc<rustls::ServerConfig>,
-    _dir: tempfile::TempDir,
+    issuer: rcgen::Issuer<'static, rcgen::KeyPair>,
+    dir: tempfile::TempDir,
+}
+
+/// A certificate a receiver presents, in rustls form and as PEM files (for
+/// servers outside the test process, such as `openssl s_server`).
+pub struct Leaf {
+    /// TLS server config presenting it.
+    pub server: Arc<rustls::ServerConfig>,
+    /// The certificate chain's PEM file.
+    pub cert_file: PathBuf,
+    /// The private key's PEM file.
+    pub key_file: PathBuf,
 }
 
 impl TestCa {
@@ -37,20 +49,66 @@ impl TestCa {
         let dir = tempfile::tempdir().expect("tempdir");
         let ca_file = dir.path().join("ca.pem");
         std::fs::write(&ca_file, ca_cert.pem()).expect("write ca");
-        let key = rustls::pki_types::PrivateKeyDer::Pkcs8(leaf_key.serialize_der().into());
-        let provider = Arc::new(rustls::crypto::ring::default_provider());
-        let server = rustls::ServerConfig::builder_with_provider(provider)
-            .with_safe_default_protocol_versions()
-            .expect("versions")
-            .with_no_client_auth()
-            .with_single_cert(vec![leaf.der().clone(), ca_cert.der().clone()], key)
-            .expect("server config");
+        let server = server_config(vec![leaf.der().clone(), ca_cert.der().clone()], &leaf_key);
         TestCa {
             ca_file,
-            server: Arc::new(server),
-            _dir: dir,
+            server,
+            issuer,
+            dir,
         }
     }
+
+    /// A leaf for `names` signed by this CA; `expired`: valid only in 2020.
+    pub fn leaf(&self, names: &[&str], expired: bool) -> Leaf {
+        let key = rcgen::KeyPair::generate().expect("leaf key");
+        let mut params =
+            rcgen::CertificateParams::new(names.iter().map(|n| n.to_string()).collect::<Vec<_>>())
+                .expect("leaf params");
+        if expired {
+            params.not_before = rcgen::date_time_ymd(2020, 1, 1);
+            params.not_after = rcgen::date_time_ymd(2020, 12, 31);
+        }
+        let cert = params.signed_by(&key, &self.issuer).expect("leaf cert");
+        self.write_leaf(cert, key)
+    }
+
+    /// A self-signed certificate for `localhost` (no CA vouches for it).
+    pub fn self_signed(&self) -> Leaf {
+        let key = rcgen::KeyPair::generate().expect("key");
+        let cert = rcgen::CertificateParams::new(vec!["localhost".to_string()])
+            .expect("params")
+            .self_signed(&key)
+            .expect("cert");
+        self.write_leaf(cert, key)
+    }
+
+    fn write_leaf(&self, cert: rcgen::Certificate, key: rcgen::KeyPair) -> Leaf {
+        let n = std::fs::read_dir(self.dir.path()).map_or(0, |d| d.count());
+        let cert_file = self.dir.path().join(format!("leaf{n}.pem"));
+        let key_file = self.dir.path().join(format!("leaf{n}.key"));
+        std::fs::write(&cert_file, cert.pem()).expect("write cert");
+        std::fs::write(&key_file, key.serialize_pem()).expect("write key");
+        Leaf {
+            server: server_config(vec![cert.der().clone()], &key),
+            cert_file,
+            key_file,
+        }
+    }
+}
+
+fn server_config(
+    chain: Vec<rustls::pki_types::CertificateDer<'static>>,
+    key: &rcgen::KeyPair,
+) -> Arc<rustls::ServerConfig> {
+    let key = rustls::pki_types::PrivateKeyDer::Pkcs8(key.serialize_der().into());
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let server = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .expect("versions")
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .expect("server config");
+    Arc::new(server)
 }
 
 impl Default for TestCa {

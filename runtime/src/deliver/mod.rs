@@ -1,7 +1,8 @@
 //! Sending one attempt: hyper over rustls with pooled connections per host,
 //! the webhook's timeout over the whole exchange, redirects never followed,
 //! the response body read up to 64 KiB and then dropped, and every failure
-//! classified (`timeout`, `connect`, `dns`, `tls`, `status`, `blocked`).
+//! classified (`timeout`, `connect`, `dns`, `tls`, `status`, `protocol`,
+//! `blocked`).
 
 pub mod connector;
 pub mod policy;
@@ -169,8 +170,12 @@ impl Sender {
         let mut truncated = false;
         while let Some(frame) = body.frame().await {
             let frame = frame.map_err(|e| SendFailure {
-                class: ErrorClass::Connect,
-                message: format!("reading the response body: {e}"),
+                class: if e.is_parse() {
+                    ErrorClass::Protocol
+                } else {
+                    ErrorClass::Connect
+                },
+                message: format!("reading the response body: {}", chain(&e)),
             })?;
             if let Ok(data) = frame.into_data() {
                 let room = MAX_RESPONSE_BODY - kept.len();
@@ -213,14 +218,29 @@ fn classify(error: hyper_util::client::legacy::Error) -> SendFailure {
         }
         source = e.source();
     }
+    let mut class = ErrorClass::Connect;
+    let mut source: Option<&(dyn std::error::Error + 'static)> = Some(&error);
+    while let Some(e) = source {
+        if e.downcast_ref::<hyper::Error>()
+            .is_some_and(|h| h.is_parse())
+        {
+            class = ErrorClass::Protocol;
+        }
+        source = e.source();
+    }
+    SendFailure {
+        class,
+        message: chain(&error),
+    }
+}
+
+/// An error with its sources, `outer: inner: …`.
+fn chain(error: &dyn std::error::Error) -> String {
     let mut message = error.to_string();
-    let mut inner = std::error::Error::source(&error);
+    let mut inner = error.source();
     while let Some(e) = inner {
         message = format!("{message}: {e}");
         inner = e.source();
     }
-    SendFailure {
-        class: ErrorClass::Connect,
-        message,
-    }
+    message
 }

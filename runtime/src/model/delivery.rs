@@ -67,6 +67,9 @@ pub enum ErrorClass {
     Tls,
     /// A non-2xx response.
     Status,
+    /// The answer was not valid HTTP (a malformed status line, headers or
+    /// chunked body).
+    Protocol,
     /// A plugin failed.
     Plugin,
     /// Refused by policy (http URL, private address).
@@ -82,6 +85,7 @@ impl ErrorClass {
             ErrorClass::Dns => "dns",
             ErrorClass::Tls => "tls",
             ErrorClass::Status => "status",
+            ErrorClass::Protocol => "protocol",
             ErrorClass::Plugin => "plugin",
             ErrorClass::Blocked => "blocked",
         }

@@ -65,7 +65,9 @@ async fn a_killed_worker_is_taken_over_once_its_heartbeat_is_gone() {
     let mut doomed = HeraldProcess::start(opts("worker")).await;
     let survivor = HeraldProcess::start(opts("worker")).await;
     api.publish_numbered(&org, "x", EVENTS, 8).await;
-    receiver.wait_for(BEFORE_KILL, Duration::from_secs(120)).await;
+    receiver
+        .wait_for(BEFORE_KILL, Duration::from_secs(120))
+        .await;
     doomed.kill9();
     let killed = Instant::now();
 
@@ -75,7 +77,8 @@ async fn a_killed_worker_is_taken_over_once_its_heartbeat_is_gone() {
     // those the dead worker had sent but not recorded.
     let deadline = killed + Duration::from_secs(120);
     let took = loop {
-        if by_event(&receiver.received()).len() == EVENTS && api.succeeded(&org, wh).await == EVENTS {
+        if by_event(&receiver.received()).len() == EVENTS && api.succeeded(&org, wh).await == EVENTS
+        {
             break killed.elapsed();
         }
         assert!(
@@ -158,7 +161,9 @@ async fn redis_shut_down_mid_flow_recovers_in_seconds_without_a_second_send() {
             ))
         })
         .collect();
-    receiver.wait_for(EVENTS / 3, Duration::from_secs(120)).await;
+    receiver
+        .wait_for(EVENTS / 3, Duration::from_secs(120))
+        .await;
     redis.stop();
     tokio::time::sleep(Duration::from_secs(3)).await;
     redis.start_again();
@@ -284,7 +289,12 @@ async fn publish_until_refused(api: &Api, org: &str) -> Vec<(String, Instant)> {
                 for i in 0.. {
                     let body = json!({"id": format!("p{p}-{i}"), "type": "x", "data": {"i": i}});
                     match api
-                        .try_call_as(ADMIN_TOKEN, "POST", &format!("/v1/orgs/{org}/events"), Some(body.to_string().into()))
+                        .try_call_as(
+                            ADMIN_TOKEN,
+                            "POST",
+                            &format!("/v1/orgs/{org}/events"),
+                            Some(body.to_string().into()),
+                        )
                         .await
                     {
                         Ok((202, answer)) => accepted.push((
@@ -306,7 +316,11 @@ async fn publish_until_refused(api: &Api, org: &str) -> Vec<(String, Instant)> {
 }
 
 /// Accepted events (by id) that Redis no longer holds.
-async fn missing_events(redis: &TestRedis, org: &str, accepted: &[(String, Instant)]) -> Vec<Instant> {
+async fn missing_events(
+    redis: &TestRedis,
+    org: &str,
+    accepted: &[(String, Instant)],
+) -> Vec<Instant> {
     let client = redis::Client::open(redis.url()).expect("client");
     let mut con = client
         .get_multiplexed_async_connection()
@@ -329,7 +343,13 @@ async fn missing_events(redis: &TestRedis, org: &str, accepted: &[(String, Insta
                 Err(e) => panic!("EXISTS: {e}"),
             }
         };
-        missing.extend(chunk.iter().zip(exists).filter(|(_, e)| !e).map(|((_, at), _)| *at));
+        missing.extend(
+            chunk
+                .iter()
+                .zip(exists)
+                .filter(|(_, e)| !e)
+                .map(|((_, at), _)| *at),
+        );
     }
     missing
 }

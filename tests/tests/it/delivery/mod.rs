@@ -3,6 +3,7 @@
 //! real HTTPS receivers trusting a test CA, real plugins.
 
 mod change_feed;
+mod misbehaving;
 mod network_policy;
 mod plugins_in_path;
 mod retries;
