@@ -31,6 +31,8 @@ pub struct App {
     /// chains than cores only adds live instances (memory) and thread
     /// switches, never throughput.
     pub plugin_runs: Arc<tokio::sync::Semaphore>,
+    /// Failed authentications per client address.
+    pub auth_failures: crate::api::auth_limit::AuthLimiter,
 }
 
 impl App {

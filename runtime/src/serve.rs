@@ -162,6 +162,7 @@ pub async fn run(
         host,
         metrics: Metrics::new(),
         plugin_runs: Arc::new(tokio::sync::Semaphore::new(App::plugin_parallelism())),
+        auth_failures: crate::api::auth_limit::AuthLimiter::new(settings.auth_failures_per_minute),
     });
 
     let work_stop = CancellationToken::new();
@@ -225,14 +226,18 @@ pub async fn run(
             Role::Api | Role::All => crate::api::router(app.clone()),
         };
         let stop = api_stop.clone();
-        Some(tokio::spawn(async move {
-            let served = axum::serve(listener, router)
-                .with_graceful_shutdown(async move { stop.cancelled().await })
-                .await;
-            if let Err(e) = served {
-                tracing::error!("API server failed: {e}");
-            }
-        }))
+        let limits = crate::api::server::Limits {
+            header_timeout: settings.api_header_timeout,
+            request_timeout: settings.api_request_timeout,
+            max_connections: settings.api_max_connections,
+        };
+        Some(tokio::spawn(crate::api::server::serve(
+            listener,
+            router,
+            limits,
+            stop,
+            Duration::from_secs(5),
+        )))
     };
     tracing::info!(?role, "herald is running");
 

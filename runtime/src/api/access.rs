@@ -96,6 +96,25 @@ impl FromRequestParts<Arc<App>> for Caller {
     type Rejection = ApiError;
 
     async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
+        let result = authenticate(parts, app).await;
+        if let Err(e) = &result {
+            if e.status() == axum::http::StatusCode::UNAUTHORIZED {
+                let peer = parts
+                    .extensions
+                    .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+                    .map(|c| c.0.ip());
+                if let Some(wait) = peer.and_then(|ip| app.auth_failures.failed(ip)) {
+                    return Err(ApiError::too_many_failures(wait));
+                }
+            }
+        }
+        result
+    }
+}
+
+/// The caller a request's key names; 401 when there is none.
+async fn authenticate(parts: &Parts, app: &App) -> Result<Caller, ApiError> {
+    {
         let header = parts
             .headers
             .get(axum::http::header::AUTHORIZATION)

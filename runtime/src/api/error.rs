@@ -29,6 +29,11 @@ pub enum ErrorCode {
     PayloadTooLarge,
     /// 415: the body is not JSON (or, for plugins, not a `.wasm`).
     UnsupportedMediaType,
+    /// 408: the request (its body included) took too long to arrive.
+    RequestTimeout,
+    /// 429: too many failed authentications from this address; wait
+    /// `Retry-After` seconds.
+    TooManyRequests,
     /// 500: a fault in Herald (see its log).
     Internal,
     /// 503: Redis is unreachable; retry shortly.
@@ -58,6 +63,8 @@ pub struct ApiError {
     status: StatusCode,
     code: ErrorCode,
     message: String,
+    /// Seconds for `Retry-After`.
+    retry_after: Option<u64>,
 }
 
 impl ApiError {
@@ -66,6 +73,33 @@ impl ApiError {
             status,
             code,
             message: message.into(),
+            retry_after: None,
+        }
+    }
+
+    /// 408 `request_timeout`: the request took longer than `limit`.
+    pub fn request_timeout(limit: std::time::Duration) -> Self {
+        Self::new(
+            StatusCode::REQUEST_TIMEOUT,
+            ErrorCode::RequestTimeout,
+            format!(
+                "the request took longer than {} (HERALD_API_REQUEST_TIMEOUT) to arrive and be answered; send it again, faster",
+                crate::model::duration_str::format(&limit)
+            ),
+        )
+    }
+
+    /// 429 `too_many_requests`, with `Retry-After: seconds`.
+    pub fn too_many_failures(seconds: u64) -> Self {
+        ApiError {
+            retry_after: Some(seconds),
+            ..Self::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                ErrorCode::TooManyRequests,
+                format!(
+                    "too many failed authentications from this address; a valid key still works, a wrong one is refused for the next {seconds} s"
+                ),
+            )
         }
     }
 
@@ -203,6 +237,12 @@ impl IntoResponse for ApiError {
                 message: self.message,
             },
         };
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        if let Some(seconds) = self.retry_after {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }

@@ -11,6 +11,7 @@
 //! - [`health`]: `/healthz`, `/readyz`, `/metrics`.
 
 pub mod access;
+pub mod auth_limit;
 pub mod body;
 pub mod deliveries;
 pub mod error;
@@ -25,6 +26,7 @@ pub mod page;
 pub mod plugins;
 #[cfg(test)]
 mod rules_table;
+pub mod server;
 pub mod stats;
 pub mod webhooks;
 

@@ -182,6 +182,10 @@ pub fn finish(document: utoipa::openapi::OpenApi) -> String {
                         "The key lacks a permission, or the route is the operator's",
                     );
                     add("404", "No such resource (or another org's)");
+                    add(
+                        "429",
+                        "Too many failed authentications from this address; a wrong key is refused for `Retry-After` seconds",
+                    );
                     add("503", "Redis is unavailable; retry shortly");
                 }
                 if has_body {
@@ -189,6 +193,10 @@ pub fn finish(document: utoipa::openapi::OpenApi) -> String {
                     add("415", "The body is not JSON");
                 }
                 if path.starts_with("/v1/") {
+                    add(
+                        "408",
+                        "The request took longer than HERALD_API_REQUEST_TIMEOUT to arrive and be answered",
+                    );
                     add(
                         "500",
                         "A fault in Herald (details in its log, never in the answer)",

@@ -109,6 +109,20 @@ pub struct Settings {
     /// Largest request body the API accepts, bytes (events: the payload limit).
     #[serde(with = "forms::bytes")]
     pub max_body_bytes: usize,
+    /// How long a client may take to send a request's headers; the
+    /// connection is closed after it (slow-header clients).
+    #[serde(with = "forms::duration")]
+    pub api_header_timeout: Duration,
+    /// How long one API request may take, its body included; 408 after it
+    /// (slow-body clients).
+    #[serde(with = "forms::duration")]
+    pub api_request_timeout: Duration,
+    /// Connections the API holds open at once; further ones are closed at
+    /// once until some end.
+    pub api_max_connections: usize,
+    /// Failed authentications allowed per client address and minute; past
+    /// it, a wrong key is answered 429 (a valid key still works).
+    pub auth_failures_per_minute: u32,
     /// Number of queue stream shards (1 to 256); fixed once Herald has
     /// stored data.
     pub queue_shards: u16,
@@ -153,6 +167,10 @@ impl Default for Settings {
             retry_after_cap: Duration::from_secs(24 * 3600),
             shutdown_grace: Duration::from_secs(30),
             max_body_bytes: 1 << 20,
+            api_header_timeout: Duration::from_secs(10),
+            api_request_timeout: Duration::from_secs(30),
+            api_max_connections: 4096,
+            auth_failures_per_minute: 30,
             queue_shards: 1,
             plugin_deadline: Duration::from_millis(50),
             plugin_memory_bytes: 32 << 20,
@@ -242,6 +260,11 @@ impl Settings {
             ("worker_concurrency", self.worker_concurrency as u64),
             ("log_bound_per_webhook", self.log_bound_per_webhook as u64),
             ("max_body_bytes", self.max_body_bytes as u64),
+            ("api_max_connections", self.api_max_connections as u64),
+            (
+                "auth_failures_per_minute",
+                u64::from(self.auth_failures_per_minute),
+            ),
             ("plugin_max_input_bytes", self.plugin_max_input_bytes as u64),
             (
                 "plugin_max_output_bytes",

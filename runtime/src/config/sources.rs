@@ -134,15 +134,22 @@ pub fn expected_form(key: &str) -> &'static str {
         | "log_bound_per_webhook"
         | "queue_shards"
         | "plugin_max_calls_per_instance"
-        | "plugin_max_instances" => "a positive integer",
+        | "plugin_max_instances"
+        | "api_max_connections"
+        | "auth_failures_per_minute" => "a positive integer",
         "max_body_bytes"
         | "plugin_memory_bytes"
         | "plugin_max_input_bytes"
         | "plugin_max_output_bytes" => "a size in bytes, like 1048576 or \"1MiB\"",
-        "max_timeout" | "default_timeout" | "visibility_timeout" | "retention"
-        | "retry_after_cap" | "shutdown_grace" | "plugin_deadline" => {
-            "a duration like \"30s\", \"5m\" or \"250ms\""
-        }
+        "max_timeout"
+        | "default_timeout"
+        | "visibility_timeout"
+        | "retention"
+        | "retry_after_cap"
+        | "shutdown_grace"
+        | "plugin_deadline"
+        | "api_header_timeout"
+        | "api_request_timeout" => "a duration like \"30s\", \"5m\" or \"250ms\"",
         _ => "text",
     }
 }

@@ -3,6 +3,7 @@
 //! isolation, keys, plugins, secrets, paging, batches, and the OpenAPI
 //! document against the routes served.
 
+mod abuse;
 mod isolation;
 mod keys_plugins_secrets;
 mod lists_and_batches;
