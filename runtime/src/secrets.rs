@@ -422,9 +422,12 @@ mod tests {
     #[test]
     fn keys_parse_from_base64_of_32_bytes_only() {
         let text = generate_key();
-        assert_eq!(parse_key(&format!(" {text}\n"), "x").expect("key").len(), 32);
+        assert_eq!(
+            parse_key(&format!(" {text}\n"), "x").expect("key").len(),
+            32
+        );
         assert!(parse_key("c2hvcnQ=", "HERALD_MASTER_KEY")
-            .unwrap_err()
+            .expect_err("refused")
             .to_string()
             .contains("HERALD_MASTER_KEY"));
         assert!(parse_key("not base64!", "x").is_err());
@@ -465,7 +468,9 @@ mod tests {
             redis_url: Some("redis://127.0.0.1:6379/".into()),
             ..Default::default()
         };
-        let err = Keyring::from_settings(&settings).unwrap_err().to_string();
+        let err = Keyring::from_settings(&settings)
+            .expect_err("refused")
+            .to_string();
         assert!(err.contains("HERALD_MASTER_KEY"), "{err}");
         let settings = crate::config::Settings {
             master_key: Some(B64.encode(K1)),

@@ -276,7 +276,9 @@ async fn full_scenario(h: &HeraldProcess, receiver: &Receiver) -> Scenario {
     }
     // Check the receivers got what they should, hex rotation included.
     let got = receiver.received();
-    assert!(got.iter().any(|r| r.header("x-webhook-signature-new").is_some()));
+    assert!(got
+        .iter()
+        .any(|r| r.header("x-webhook-signature-new").is_some()));
     Scenario {
         secrets,
         responses,
@@ -567,7 +569,10 @@ async fn plain_secrets_from_before_are_read_then_sealed_by_rotate_master() {
     tokio::time::sleep(Duration::from_millis(300)).await;
     h.publish(&org, json!({"type": "e", "data": {}})).await;
     let got = receiver.wait_for(1, WAIT).await;
-    assert_eq!(got[0].header("authorization"), Some("Bearer legacy-token-2"));
+    assert_eq!(
+        got[0].header("authorization"),
+        Some("Bearer legacy-token-2")
+    );
     assert!(verify_standard(plain_secret, &got[0]));
 
     let out = rotate_master(&redis.url(), TEST_MASTER_KEY, NEW_MASTER_KEY);
@@ -578,7 +583,10 @@ async fn plain_secrets_from_before_are_read_then_sealed_by_rotate_master() {
     assert!(again.contains("re-sealed 0 of 1"), "{again}");
     h.publish(&org, json!({"type": "e", "data": {}})).await;
     let got = receiver.wait_for(2, WAIT).await;
-    assert_eq!(got[1].header("authorization"), Some("Bearer legacy-token-2"));
+    assert_eq!(
+        got[1].header("authorization"),
+        Some("Bearer legacy-token-2")
+    );
 }
 
 #[test]
@@ -649,7 +657,8 @@ async fn hex_receivers_keep_the_old_secret_through_the_grace_period() {
         hook["id"].as_str().expect("id"),
         hook["secret"].as_str().expect("secret"),
     );
-    h.publish(&org, json!({"type": "e", "data": {"n": 1}})).await;
+    h.publish(&org, json!({"type": "e", "data": {"n": 1}}))
+        .await;
     let got = receiver.wait_for(1, WAIT).await;
     assert_eq!(
         got[0].header("x-webhook-signature"),
@@ -668,7 +677,8 @@ async fn hex_receivers_keep_the_old_secret_through_the_grace_period() {
     let new = rotated["secret"].as_str().expect("secret");
     // During the grace period: the old secret still signs the header a hex
     // receiver verifies; the new one signs X-Webhook-Signature-New.
-    h.publish(&org, json!({"type": "e", "data": {"n": 2}})).await;
+    h.publish(&org, json!({"type": "e", "data": {"n": 2}}))
+        .await;
     let got = receiver.wait_for(2, WAIT).await;
     let r = &got[1];
     assert_eq!(
@@ -684,7 +694,8 @@ async fn hex_receivers_keep_the_old_secret_through_the_grace_period() {
     // After the grace period: the new secret alone, in the usual header.
     expire_previous_secrets(&redis.url(), id);
     tokio::time::sleep(Duration::from_millis(300)).await;
-    h.publish(&org, json!({"type": "e", "data": {"n": 3}})).await;
+    h.publish(&org, json!({"type": "e", "data": {"n": 3}}))
+        .await;
     let got = receiver.wait_for(3, WAIT).await;
     let r = &got[2];
     assert_eq!(
