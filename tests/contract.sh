@@ -58,7 +58,7 @@ api_port="$(free_port)"
 token="contract-test-operator-token-0123"
 HERALD_REDIS_URL="redis://127.0.0.1:$redis_port/" HERALD_LISTEN="127.0.0.1:$api_port" \
     HERALD_ADMIN_TOKEN="$token" HERALD_DATA_DIR="$work/data" HERALD_LOG=warn \
-    "$herald" serve >"$work/herald.log" 2>&1 &
+    HERALD_MASTER_KEY="$("$herald" secrets new-key)" "$herald" serve >"$work/herald.log" 2>&1 &
 pids+=($!)
 base="http://127.0.0.1:$api_port"
 for _ in $(seq 1 300); do

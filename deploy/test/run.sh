@@ -152,6 +152,7 @@ port=$(free_port)
 docker create --name "herald-ready-$run_id" --network "herald-net-$run_id" --read-only \
     --tmpfs /var/lib/herald:uid=65532,gid=65532,mode=0700 --cap-drop ALL \
     --security-opt no-new-privileges:true -e HERALD_REDIS_URL=redis://redis:6379/ \
+    -e HERALD_MASTER_KEY="$(head -c 32 /dev/urandom | base64)" \
     -p "127.0.0.1:$port:8080" "$image" >/dev/null
 ready_ms=$(python3 - "$docker_bin" "herald-ready-$run_id" "$port" <<'PY'
 import subprocess, sys, time, urllib.request
@@ -188,6 +189,7 @@ say "compose: redis, api, 2 workers, the demo receiver"
 token="compose-test-token-$(head -c 12 /dev/urandom | od -An -tx1 | tr -d ' \n')"
 cat >"$work/herald.env" <<ENV
 HERALD_ADMIN_TOKEN=$token
+HERALD_MASTER_KEY=$(head -c 32 /dev/urandom | base64)
 HERALD_LOG=info
 HERALD_MAX_TIMEOUT=10s
 HERALD_DEFAULT_TIMEOUT=10s

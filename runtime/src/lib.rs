@@ -13,7 +13,8 @@
 //!   (rejects kept, counted and listed).
 //! - [`store`]: the only code that speaks Redis: publishing (event stored and
 //!   fanned out in one script), the sharded work queue, delivery records,
-//!   outcomes, stats; key names and hash tags in [`store::keys`].
+//!   outcomes, stats; key names and hash tags in [`store::keys`]. Webhook
+//!   secrets are sealed on the way in by [`secrets`] (the master keyring).
 //! - [`worker`]: claims batches, runs attempts, hands outcomes on;
 //!   [`takeover`]: heartbeats, and the work of dead workers taken over.
 //! - [`cache`]: webhook configs and loaded plugins in memory, invalidated by
@@ -50,6 +51,7 @@ pub mod model;
 pub mod plugin;
 pub mod recorder;
 pub mod retry;
+pub mod secrets;
 pub mod serve;
 pub mod shutdown;
 pub mod sign;

@@ -9,6 +9,7 @@ use crate::deliver::{connector::Resolver, policy::NetPolicy, tls_config, Sender}
 use crate::embedded;
 use crate::metrics::Metrics;
 use crate::plugin::{EngineOptions, PluginEngine, PluginHost, PluginLimits, PluginLoader};
+use crate::secrets::{KeySource, Keyring};
 use crate::store::{Store, StoreError, StoreOptions};
 use std::sync::Arc;
 use std::time::Duration;
@@ -40,6 +41,9 @@ pub enum ServeError {
         /// Why.
         source: StoreError,
     },
+    /// The master keys that seal secrets at rest.
+    #[error(transparent)]
+    Keys(#[from] crate::secrets::KeyError),
     /// TLS roots.
     #[error(transparent)]
     Tls(#[from] crate::deliver::TlsSetupError),
@@ -78,6 +82,33 @@ fn banner(line: &str) {
     }
 }
 
+/// The master keyring, and a startup line saying where its key came from
+/// (and that it was generated, when it was).
+pub fn open_keyring(settings: &Settings) -> Result<Arc<Keyring>, crate::secrets::KeyError> {
+    let (keyring, source) = Keyring::from_settings(settings)?;
+    let id = keyring.current_id().to_string();
+    let origin = match source {
+        KeySource::Setting => "from HERALD_MASTER_KEY".to_string(),
+        KeySource::File(path) => format!("from {}", path.display()),
+        KeySource::DataDir(path) => format!("from {}", path.display()),
+        KeySource::Generated(path) => format!(
+            "generated into {} (mode 0600): keep it with the Redis data, without it the \
+             webhook secrets stored there cannot be read",
+            path.display()
+        ),
+    };
+    let older = keyring.ids().into_iter().skip(1).collect::<Vec<_>>();
+    let older = if older.is_empty() {
+        String::new()
+    } else {
+        format!("; older keys that still open: {}", older.join(", "))
+    };
+    announce(&format!(
+        "secrets at rest sealed with master key {id}, {origin}{older}"
+    ));
+    Ok(Arc::new(keyring))
+}
+
 /// The plugin engine as the settings ask (limits per call and instance).
 fn engine_options(settings: &Settings) -> EngineOptions {
     let defaults = EngineOptions::default();
@@ -104,6 +135,7 @@ pub async fn run(
     shutdown: CancellationToken,
 ) -> Result<(), ServeError> {
     let settings = Arc::new(settings);
+    let keyring = open_keyring(&settings)?;
     let redis = embedded::choose(&settings).await?;
     announce(&format!(
         "Redis {}: {}",
@@ -121,6 +153,7 @@ pub async fn run(
         retention: settings.retention,
         log_bound: settings.log_bound_per_webhook,
         shards: settings.queue_shards,
+        keyring,
     })
     .await
     .map_err(redis_error)?;

@@ -5,9 +5,14 @@
 //!   rotation every live secret signs (space-separated signatures).
 //! - Legacy `hex`: `X-Webhook-Signature: <hex HMAC-SHA256(secret text, body)>`
 //!   with the full secret text as key, as most legacy verifiers expect. The
-//!   header holds one signature, so only the current secret signs: after a
-//!   rotation a hex receiver must switch to the new secret at once (the
-//!   grace period applies to the standard scheme only).
+//!   header holds one signature, so during a rotation it keeps being signed
+//!   with the oldest secret still in its grace period (the one receivers
+//!   already verify with), and `X-Webhook-Signature-New` carries the
+//!   signature with the current secret; when the grace period ends,
+//!   `X-Webhook-Signature` is signed with the current secret and the second
+//!   header goes. A hex receiver thus never breaks at the rotation: it may
+//!   switch to the new secret (reading `X-Webhook-Signature-New`) at any time
+//!   in the 24 hours, and must by their end.
 
 use base64::engine::general_purpose::STANDARD as B64;
 use base64::Engine as _;
@@ -65,6 +70,23 @@ pub fn standard_signature<'a>(
         .join(" ")
 }
 
+/// The header of the `hex` scheme's signature.
+pub const HEX_HEADER: &str = "x-webhook-signature";
+/// The header that carries the current secret's hex signature during a
+/// rotation (while an older secret still signs [`HEX_HEADER`]).
+pub const HEX_NEW_HEADER: &str = "x-webhook-signature-new";
+
+/// The `hex` scheme's headers for the live `secrets` (current first, oldest
+/// last): the [`HEX_HEADER`] value, signed with the oldest live secret, and,
+/// during a rotation, the [`HEX_NEW_HEADER`] value signed with the current
+/// one. `None` without a secret.
+pub fn hex_signatures(secrets: &[&str], body: &[u8]) -> Option<(String, Option<String>)> {
+    let (current, oldest) = (secrets.first()?, secrets.last()?);
+    let signature = hex_signature(oldest, body);
+    let new = (secrets.len() > 1).then(|| hex_signature(current, body));
+    Some((signature, new))
+}
+
 /// The legacy `X-Webhook-Signature` value (hex HMAC-SHA256 of the body).
 pub fn hex_signature(secret: &str, body: &[u8]) -> String {
     hex::encode(hmac(secret.as_bytes(), &[body]))
@@ -95,6 +117,18 @@ mod tests {
         let (a, b) = (new_secret(), new_secret());
         assert_ne!(a, b);
         assert_eq!(secret_key(&a).len(), 32);
+    }
+
+    #[test]
+    fn hex_rotation_keeps_the_old_secret_in_the_main_header() {
+        assert_eq!(hex_signatures(&[], b"x"), None);
+        let (sig, new) = hex_signatures(&["whsec_new"], b"x").expect("one secret");
+        assert_eq!(sig, hex_signature("whsec_new", b"x"));
+        assert_eq!(new, None);
+        let (sig, new) =
+            hex_signatures(&["whsec_new", "whsec_mid", "whsec_old"], b"x").expect("rotating");
+        assert_eq!(sig, hex_signature("whsec_old", b"x"));
+        assert_eq!(new, Some(hex_signature("whsec_new", b"x")));
     }
 
     #[test]

@@ -17,6 +17,10 @@ use std::process::{Child, Command, Stdio};
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
 
+/// The master key test Heralds on a given Redis use unless a test sets its
+/// own (a Herald with `HERALD_REDIS_URL` and no key refuses to start).
+pub const TEST_MASTER_KEY: &str = "+7SYGNSSWg3tjflt7oRZBb34oQdgFoBBFGb28xKQKM4=";
+
 /// Settings of an in-process Herald on `redis_url` that may deliver to
 /// loopback and trusts `ca` (the receivers' CA).
 pub fn trusting_settings(redis_url: &str, ca: &crate::tls::TestCa) -> Settings {
@@ -47,6 +51,12 @@ impl HeraldInProcess {
         let dir = tempfile::tempdir().expect("data dir");
         settings.admin_token = Some(ADMIN_TOKEN.to_string());
         settings.data_dir = dir.path().to_path_buf();
+        if settings.redis_url.is_some()
+            && settings.master_key.is_none()
+            && settings.master_key_file.is_none()
+        {
+            settings.master_key = Some(TEST_MASTER_KEY.to_string());
+        }
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
             .await
             .expect("bind port 0");
@@ -203,6 +213,13 @@ impl HeraldProcess {
             .stderr(stderr);
         if let Some(url) = &options.redis_url {
             cmd.env("HERALD_REDIS_URL", url);
+            let own_key = options
+                .env
+                .iter()
+                .any(|(k, _)| k == "HERALD_MASTER_KEY" || k == "HERALD_MASTER_KEY_FILE");
+            if !own_key {
+                cmd.env("HERALD_MASTER_KEY", TEST_MASTER_KEY);
+            }
         }
         let mut log_filter = "info,herald=debug".to_string();
         for (k, v) in &options.env {

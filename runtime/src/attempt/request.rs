@@ -88,11 +88,12 @@ pub(super) fn build_headers(
         }
         SignatureScheme::Hex => {
             put("webhook-id", msg_id);
-            if let Some(secret) = webhook.secrets.first() {
-                put(
-                    "x-webhook-signature",
-                    &sign::hex_signature(&secret.value, &request.body),
-                );
+            let live: Vec<&str> = live.map(|s| s.value.as_str()).collect();
+            if let Some((signature, new)) = sign::hex_signatures(&live, &request.body) {
+                put(sign::HEX_HEADER, &signature);
+                if let Some(new) = new {
+                    put(sign::HEX_NEW_HEADER, &new);
+                }
             }
         }
     }

@@ -3,6 +3,7 @@
 
 pub mod health;
 pub mod plugin;
+pub mod secrets;
 
 use clap::{Parser, Subcommand};
 use std::process::ExitCode;
@@ -27,6 +28,10 @@ pub enum Command {
     /// Ask a running Herald whether it is ready (`/readyz`): exit 0 when it
     /// answers 200, 1 otherwise (a container `HEALTHCHECK` without curl).
     Health(health::HealthArgs),
+    /// The master key that seals webhook secrets in Redis: re-seal
+    /// everything under a new one, or make one.
+    #[command(subcommand)]
+    Secrets(secrets::SecretsCommand),
 }
 
 /// Arguments of `herald serve`.
@@ -71,6 +76,10 @@ pub enum CliError {
     /// The async runtime could not start.
     #[error("cannot start the async runtime: {0}")]
     Runtime(std::io::Error),
+    /// Re-sealing the stored secrets failed (what was done stays done; run
+    /// it again).
+    #[error("rotate-master stopped: {0}; run it again (it carries on where it stopped)")]
+    Rotate(crate::store::StoreError),
     /// The health probe failed.
     #[error("not healthy: {0}")]
     Health(#[from] health::HealthError),
@@ -91,6 +100,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
     match cli.command {
         Command::Plugin(command) => plugin::run(command),
         Command::Serve(args) => serve(args),
+        Command::Secrets(command) => secrets::run(command),
         Command::Health(args) => tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()

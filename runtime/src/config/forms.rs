@@ -168,6 +168,37 @@ pub mod nets {
     }
 }
 
+/// Lists of text items: a TOML array of strings, or one comma-separated
+/// string (the form an environment variable has); blank items are dropped.
+pub mod strings {
+    use super::*;
+
+    #[derive(Deserialize)]
+    #[serde(untagged)]
+    enum Form {
+        List(Vec<String>),
+        Text(String),
+    }
+
+    /// Writes the list as an array of strings.
+    pub fn serialize<S: Serializer>(items: &[String], s: S) -> Result<S::Ok, S::Error> {
+        s.collect_seq(items)
+    }
+
+    /// Reads an array of strings or a comma-separated string of them.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<String>, D::Error> {
+        let items = match Form::deserialize(d)? {
+            Form::List(items) => items,
+            Form::Text(text) => text.split(',').map(str::to_string).collect(),
+        };
+        Ok(items
+            .iter()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+            .collect())
+    }
+}
+
 /// Lists of name servers: `"10.0.0.2:53,[2001:db8::53]:53"` or a TOML
 /// array; an address without a port means port 53.
 pub mod name_servers {

@@ -144,6 +144,18 @@ pub struct Settings {
     /// Plugin instances a process holds at once (idle reused ones included;
     /// half of them at most idle).
     pub plugin_max_instances: u32,
+    /// The master key that seals webhook secrets and receiver credentials in
+    /// Redis: base64 of 32 bytes. Unset (and no `master_key_file`): the
+    /// embedded default keeps one in `<data_dir>/master.key`; with a
+    /// `redis_url`, Herald refuses to start.
+    pub master_key: Option<String>,
+    /// A file holding the master key (instead of `master_key`).
+    pub master_key_file: Option<PathBuf>,
+    /// Older master keys (base64, comma-separated): they open what they
+    /// sealed but seal nothing; kept while `herald secrets rotate-master`
+    /// re-seals under the current key.
+    #[serde(with = "forms::strings")]
+    pub old_master_keys: Vec<String>,
 }
 
 impl Default for Settings {
@@ -178,6 +190,9 @@ impl Default for Settings {
             plugin_max_output_bytes: 4 << 20,
             plugin_max_calls_per_instance: 10_000,
             plugin_max_instances: 1000,
+            master_key: None,
+            master_key_file: None,
+            old_master_keys: Vec::new(),
         }
     }
 }

@@ -6,7 +6,9 @@
 //! - [`scripts`]: every Lua script; each gets its keys through `KEYS`.
 //! - [`orgs`], [`api_keys`], [`catalogue`], [`plugins`]: tenants, their keys,
 //!   the event-type catalogue, the plugin registry.
-//! - [`webhooks`]: webhooks, the trigger index fan-out reads, parking.
+//! - [`webhooks`]: webhooks, the trigger index fan-out reads, parking; their
+//!   secrets and credentials sealed on write and opened on read
+//!   ([`crate::secrets`]), and re-sealed under a new master key.
 //! - [`events`]: publishing (event stored and fanned out in one script).
 //! - [`ingest_stream`]: the producer-facing ingest stream and its rejects.
 //! - [`queue`]: the sharded work streams, claims, take-over, due retries.
@@ -39,7 +41,9 @@ pub mod webhooks;
 
 pub use keys::{Keys, Shard};
 
+use crate::secrets::Keyring;
 use redis::aio::ConnectionManager;
+use std::sync::Arc;
 use std::time::Duration;
 
 /// A store failure.
@@ -73,6 +77,15 @@ pub enum StoreError {
     /// The process is shutting down; the operation was not carried out.
     #[error("shutting down")]
     Stopped,
+    /// A sealed secret of a stored record does not open with this
+    /// process's master keys.
+    #[error("secret at {key} does not open: {source}")]
+    Sealed {
+        /// The key.
+        key: String,
+        /// Why.
+        source: crate::secrets::SealError,
+    },
 }
 
 impl StoreError {
@@ -133,6 +146,8 @@ pub struct StoreOptions {
     pub log_bound: usize,
     /// Queue shards (fixed once data exists).
     pub shards: u16,
+    /// The master keys that seal secrets before they are written.
+    pub keyring: Arc<Keyring>,
 }
 
 /// Handle to the store. Cheap to clone (a multiplexed, self-reconnecting
@@ -150,6 +165,9 @@ pub struct Store {
     /// The trigger index as last seen by publishes (checked inside the
     /// publish script, so a stale copy costs a retry, never a wrong fan-out).
     triggers: events::TriggerCache,
+    /// Seals webhook secrets and receiver credentials on write, opens them
+    /// on read: the rest of Herald sees plain values, Redis never does.
+    keyring: Arc<Keyring>,
 }
 
 impl Store {
@@ -169,6 +187,7 @@ impl Store {
             retention: options.retention,
             log_bound: options.log_bound,
             triggers: events::TriggerCache::default(),
+            keyring: options.keyring.clone(),
         })
     }
 

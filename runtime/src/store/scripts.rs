@@ -129,6 +129,22 @@ return #ids
     )
 });
 
+/// Replaces a stored document only if it is still the one read (a
+/// compare-and-set), and announces the change.
+/// KEYS: the document. ARGV: 1 the value read, 2 the new value, 3 the change
+/// channel, 4 the message. Returns 1 when replaced, 0 when it changed (or
+/// went) meanwhile.
+pub static REPLACE_IF_SAME: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+if redis.call('GET', KEYS[1]) ~= ARGV[1] then return 0 end
+redis.call('SET', KEYS[1], ARGV[2])
+redis.call('PUBLISH', ARGV[3], ARGV[4])
+return 1
+",
+    )
+});
+
 /// Takes over a dead consumer's idle entries.
 /// KEYS: queue stream. ARGV: group, dead consumer, new consumer, min idle
 /// (ms), count. Returns the claimed entries (XCLAIM's reply).

@@ -2,12 +2,71 @@
 //! it), and parking: deliveries for an inactive webhook wait in a
 //! per-webhook set and are re-queued when it becomes active again. Every
 //! change is announced on [`keys::CHANGES`] in the transaction that makes it.
+//!
+//! Secrets at rest: a webhook's signing secrets and receiver credentials
+//! (basic password, bearer token, custom header value) are sealed with the
+//! store's [`crate::secrets::Keyring`] before the JSON is written and opened
+//! when it is read, with the webhook id as associated data; everything above
+//! the store sees plain values. [`Store::reseal_webhooks`] re-seals every
+//! webhook under the current master key.
 
 use super::page::{self, Cursor};
 use super::{decode, keys, now_ms, scripts, Store, StoreError};
-use crate::model::Webhook;
+use crate::model::{Auth, Webhook};
+
+/// What [`Store::reseal_webhooks`] did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct ResealReport {
+    /// Webhooks looked at.
+    pub webhooks: u64,
+    /// Webhooks written again with every secret under the current key.
+    pub resealed: u64,
+    /// Webhooks already entirely under the current key.
+    pub current: u64,
+    /// Compare-and-set retries (the webhook changed while being re-sealed).
+    pub retries: u64,
+}
+
+/// The fields of a webhook that hold secrets.
+fn secret_fields(w: &mut Webhook) -> Vec<&mut String> {
+    let mut fields: Vec<&mut String> = w.secrets.iter_mut().map(|s| &mut s.value).collect();
+    match &mut w.auth {
+        Auth::None => {}
+        Auth::Basic { password, .. } => fields.push(password),
+        Auth::Bearer { token } => fields.push(token),
+        Auth::Header { value, .. } => fields.push(value),
+    }
+    fields
+}
 
 impl Store {
+    /// `webhook` as written to Redis: its secrets sealed under the current key.
+    fn sealed(&self, webhook: &Webhook) -> Webhook {
+        let mut sealed = webhook.clone();
+        let aad = sealed.id.clone();
+        for field in secret_fields(&mut sealed) {
+            *field = self.keyring.seal(field, &aad);
+        }
+        sealed
+    }
+
+    /// A webhook as read from `key`, its secrets opened (plain ones, stored
+    /// before encryption, are kept as they are).
+    fn opened(&self, key: &str, json: &str) -> Result<Webhook, StoreError> {
+        let mut webhook: Webhook = decode(key, json)?;
+        let aad = webhook.id.clone();
+        for field in secret_fields(&mut webhook) {
+            *field = self
+                .keyring
+                .open(field, &aad)
+                .map_err(|source| StoreError::Sealed {
+                    key: key.to_string(),
+                    source,
+                })?;
+        }
+        Ok(webhook)
+    }
+
     /// Reads a webhook of `org`.
     pub async fn webhook(&self, org: &str, id: &str) -> Result<Option<Webhook>, StoreError> {
         let key = self.keys.webhook(org, id);
@@ -15,7 +74,67 @@ impl Store {
             .arg(&key)
             .query_async(&mut self.con())
             .await?;
-        json.map(|j| decode(&key, &j)).transpose()
+        json.map(|j| self.opened(&key, &j)).transpose()
+    }
+
+    /// Re-seals every webhook's secrets under the current master key (and
+    /// seals plain ones from before encryption), webhook by webhook, each
+    /// with a compare-and-set so that a concurrent change is never lost:
+    /// a webhook that changed meanwhile is read again. Every rewritten
+    /// webhook is announced on the change feed. Running Heralds must hold
+    /// both the old and the new key while this runs.
+    pub async fn reseal_webhooks(&self) -> Result<ResealReport, StoreError> {
+        let mut report = ResealReport::default();
+        let mut con = self.con();
+        let orgs: Vec<String> = redis::cmd("ZRANGE")
+            .arg(self.keys.orgs())
+            .arg(0)
+            .arg(-1)
+            .query_async(&mut con)
+            .await?;
+        for org in orgs {
+            let ids: Vec<String> = redis::cmd("ZRANGE")
+                .arg(self.keys.org_webhooks(&org))
+                .arg(0)
+                .arg(-1)
+                .query_async(&mut con)
+                .await?;
+            for id in ids {
+                report.webhooks += 1;
+                let key = self.keys.webhook(&org, &id);
+                loop {
+                    let Some(json): Option<String> =
+                        redis::cmd("GET").arg(&key).query_async(&mut con).await?
+                    else {
+                        break;
+                    };
+                    let mut stored: Webhook = decode(&key, &json)?;
+                    if secret_fields(&mut stored)
+                        .iter()
+                        .all(|f| self.keyring.is_current(f))
+                    {
+                        report.current += 1;
+                        break;
+                    }
+                    let fresh = self.sealed(&self.opened(&key, &json)?);
+                    let text = serde_json::to_string(&fresh).unwrap_or_default();
+                    let replaced: i64 = scripts::REPLACE_IF_SAME
+                        .key(&key)
+                        .arg(&json)
+                        .arg(&text)
+                        .arg(keys::CHANGES)
+                        .arg(&id)
+                        .invoke_async(&mut con)
+                        .await?;
+                    if replaced == 1 {
+                        report.resealed += 1;
+                        break;
+                    }
+                    report.retries += 1;
+                }
+            }
+        }
+        Ok(report)
     }
 
     /// One page of an org's webhooks, newest first, and the next cursor.
@@ -37,7 +156,7 @@ impl Store {
         let mut hooks = Vec::with_capacity(found.len());
         for (id, json) in ids.iter().zip(found) {
             if let Some(json) = json {
-                hooks.push(decode(&self.keys.webhook(org, id), &json)?);
+                hooks.push(self.opened(&self.keys.webhook(org, id), &json)?);
             }
         }
         Ok((hooks, next))
@@ -54,7 +173,7 @@ impl Store {
         let k = &self.keys;
         let (org, id) = (webhook.org.as_str(), webhook.id.as_str());
         let shard = k.shard_of(org);
-        let json = serde_json::to_string(webhook).unwrap_or_default();
+        let json = serde_json::to_string(&self.sealed(webhook)).unwrap_or_default();
         let mut pipe = redis::pipe();
         pipe.atomic().set(k.webhook(org, id), json).ignore();
         pipe.cmd("ZADD")

@@ -11,3 +11,4 @@ mod recovery;
 mod redis_choice;
 mod resilience;
 mod sdk;
+mod secrets_at_rest;
