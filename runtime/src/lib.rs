@@ -49,6 +49,8 @@ pub mod memory;
 pub mod metrics;
 pub mod model;
 pub mod plugin;
+#[cfg(test)]
+mod properties;
 pub mod recorder;
 pub mod retry;
 pub mod secrets;

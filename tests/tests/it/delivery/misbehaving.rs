@@ -123,7 +123,7 @@ async fn plain_http_misbehaviour_is_classified_and_bounded() {
         let _ = tcp
             .write_all(b"HTTP/1.1 200 OK\r\ncontent-length: 1000\r\n\r\nfirst ten.")
             .await;
-        let _ = tcp.set_linger(Some(Duration::ZERO));
+        let _ = tcp.set_zero_linger();
         drop(tcp);
     })
     .await;
