@@ -100,8 +100,13 @@ impl FromRequestParts<Arc<App>> for Caller {
 
     async fn from_request_parts(parts: &mut Parts, app: &Arc<App>) -> Result<Self, ApiError> {
         let result = authenticate(parts, app).await;
+        // Only a key presented and refused counts (a guess); a request
+        // without one learns nothing and is answered 401 as always.
+        let presented = parts
+            .headers
+            .contains_key(axum::http::header::AUTHORIZATION);
         if let Err(e) = &result {
-            if e.status() == axum::http::StatusCode::UNAUTHORIZED {
+            if presented && e.status() == axum::http::StatusCode::UNAUTHORIZED {
                 let peer = parts
                     .extensions
                     .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()

@@ -1,4 +1,4 @@
-//! Failed authentications per client address: past
+//! Failed authentications (a key presented and refused) per client address: past
 //! `auth_failures_per_minute` in a sliding minute, a request with a wrong
 //! key gets `429` with `Retry-After` instead of `401`. A valid key is still
 //! checked and accepted, so a flood of bad keys from a shared address (a
