@@ -32,7 +32,7 @@ pub struct App {
     /// switches, never throughput.
     pub plugin_runs: Arc<tokio::sync::Semaphore>,
     /// Failed authentications per client address.
-    pub auth_failures: crate::api::auth_limit::AuthLimiter,
+    pub auth_failures: crate::auth_limit::AuthLimiter,
 }
 
 impl App {

@@ -27,14 +27,16 @@
 //! - [`metrics`]: Prometheus counters and histograms.
 //!
 //! Around them: [`config`] (settings), [`app`] (the state handlers and
-//! workers share), [`serve`] (wiring and shutdown), [`embedded`] (a local
-//! Redis when none is configured), [`memory`] (handing idle memory back),
+//! workers share; [`auth_limit`] counts failed authentications per address),
+//! [`serve`] (wiring and shutdown), [`embedded`] (a local Redis when none is
+//! configured), [`memory`] (handing idle memory back),
 //! [`cli`] (the binary's commands), and the small shared utilities
 //! [`clock`], [`id`] and [`shutdown`].
 
 pub mod api;
 pub mod app;
 pub mod attempt;
+pub mod auth_limit;
 pub mod cache;
 pub mod cli;
 pub mod clock;

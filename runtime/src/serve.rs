@@ -195,7 +195,7 @@ pub async fn run(
         host,
         metrics: Metrics::new(),
         plugin_runs: Arc::new(tokio::sync::Semaphore::new(App::plugin_parallelism())),
-        auth_failures: crate::api::auth_limit::AuthLimiter::new(settings.auth_failures_per_minute),
+        auth_failures: crate::auth_limit::AuthLimiter::new(settings.auth_failures_per_minute),
     });
 
     let work_stop = CancellationToken::new();

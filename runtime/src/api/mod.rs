@@ -11,7 +11,6 @@
 //! - [`health`]: `/healthz`, `/readyz`, `/metrics`.
 
 pub mod access;
-pub mod auth_limit;
 pub mod body;
 pub mod deliveries;
 pub mod error;

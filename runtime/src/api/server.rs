@@ -6,7 +6,7 @@
 //! (`api_request_timeout`, body included: `408`), a cap on open connections
 //! (`api_max_connections`: further ones are closed at once), and the
 //! client's address handed to the handlers (for the failed-authentication
-//! limit, [`super::access`]). Shutdown stops accepting and lets open
+//! limit, [`crate::auth_limit`]). Shutdown stops accepting and lets open
 //! requests finish.
 
 use axum::extract::ConnectInfo;
