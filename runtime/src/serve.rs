@@ -82,6 +82,19 @@ fn banner(line: &str) {
     }
 }
 
+/// How the store is opened from `settings`, on `url`, sealing with `keyring`
+/// (`herald serve` and `herald secrets rotate-master` alike).
+pub fn store_options(settings: &Settings, url: &str, keyring: Arc<Keyring>) -> StoreOptions {
+    StoreOptions {
+        url: url.to_string(),
+        response_timeout: Duration::from_secs(5),
+        retention: settings.retention,
+        log_bound: settings.log_bound_per_webhook,
+        shards: settings.queue_shards,
+        keyring,
+    }
+}
+
 /// The master keyring, and a startup line saying where its key came from
 /// (and that it was generated, when it was).
 pub fn open_keyring(settings: &Settings) -> Result<Arc<Keyring>, crate::secrets::KeyError> {
@@ -147,16 +160,9 @@ pub async fn run(
         url: redacted(&url),
         source,
     };
-    let store = Store::open(&StoreOptions {
-        url: url.clone(),
-        response_timeout: Duration::from_secs(5),
-        retention: settings.retention,
-        log_bound: settings.log_bound_per_webhook,
-        shards: settings.queue_shards,
-        keyring,
-    })
-    .await
-    .map_err(redis_error)?;
+    let store = Store::open(&store_options(&settings, &url, keyring))
+        .await
+        .map_err(redis_error)?;
     store.check_layout().await.map_err(redis_error)?;
     // Blocking reads wait up to a second; they get connections of their own.
     let (worker_reader, ingest_reader) = if role == Role::Api {

@@ -8,11 +8,10 @@
 
 use super::CliError;
 use crate::config::Settings;
-use crate::store::{Store, StoreOptions};
+use crate::store::Store;
 use clap::Subcommand;
 use std::path::PathBuf;
 use std::process::ExitCode;
-use std::time::Duration;
 
 /// The `herald secrets` subcommands.
 #[derive(Debug, Subcommand)]
@@ -54,16 +53,9 @@ async fn rotate_master(settings: Settings) -> Result<ExitCode, CliError> {
         .await
         .map_err(crate::serve::ServeError::from)?;
     let failed = |source| CliError::Rotate(source);
-    let store = Store::open(&StoreOptions {
-        url: redis.url.clone(),
-        response_timeout: Duration::from_secs(5),
-        retention: settings.retention,
-        log_bound: settings.log_bound_per_webhook,
-        shards: settings.queue_shards,
-        keyring,
-    })
-    .await
-    .map_err(failed)?;
+    let store = Store::open(&crate::serve::store_options(&settings, &redis.url, keyring))
+        .await
+        .map_err(failed)?;
     store.check_layout().await.map_err(failed)?;
     let outcome = store.reseal_webhooks().await;
     if let Some(embedded) = redis.embedded {

@@ -141,13 +141,6 @@ pub mod nets {
         s.collect_seq(nets.iter().map(ToString::to_string))
     }
 
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Form {
-        List(Vec<String>),
-        Text(String),
-    }
-
     fn parse<E: de::Error>(item: &str) -> Result<IpNet, E> {
         item.parse()
             .map_err(|e| E::custom(format!("{item:?} is not a CIDR like 10.0.0.0/8 ({e})")))
@@ -155,15 +148,9 @@ pub mod nets {
 
     /// Reads an array of CIDRs or a comma-separated string of them.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<IpNet>, D::Error> {
-        let items = match Form::deserialize(d)? {
-            Form::List(items) => items,
-            Form::Text(text) => text.split(',').map(str::to_string).collect(),
-        };
-        items
+        super::strings::deserialize(d)?
             .iter()
-            .map(|s| s.trim())
-            .filter(|s| !s.is_empty())
-            .map(parse)
+            .map(|s| parse(s))
             .collect()
     }
 }
@@ -210,13 +197,6 @@ pub mod name_servers {
         s.collect_seq(addrs.iter().map(ToString::to_string))
     }
 
-    #[derive(Deserialize)]
-    #[serde(untagged)]
-    enum Form {
-        List(Vec<String>),
-        Text(String),
-    }
-
     /// Reads one name server address.
     pub fn parse(item: &str) -> Result<SocketAddr, String> {
         item.parse::<SocketAddr>()
@@ -228,14 +208,8 @@ pub mod name_servers {
 
     /// Reads an array of addresses or a comma-separated string of them.
     pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Vec<SocketAddr>, D::Error> {
-        let items = match Form::deserialize(d)? {
-            Form::List(items) => items,
-            Form::Text(text) => text.split(',').map(str::to_string).collect(),
-        };
-        items
+        super::strings::deserialize(d)?
             .iter()
-            .map(|s| s.trim())
-            .filter(|s| !s.is_empty())
             .map(|s| parse(s).map_err(de::Error::custom))
             .collect()
     }
