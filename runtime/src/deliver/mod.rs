@@ -4,6 +4,7 @@
 //! classified (`timeout`, `connect`, `dns`, `tls`, `status`, `protocol`,
 //! `blocked`).
 
+pub mod addresses;
 pub mod connector;
 pub mod policy;
 
