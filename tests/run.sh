@@ -3,7 +3,8 @@
 # toolchain: installs what is missing (wasm32-wasip2 target, redis-server),
 # builds the plugins from source, checks formatting and lints, builds the
 # workspace once in release and runs all tests (unit, end-to-end, doc, and
-# each benchmark once as a test), then the API contract test
+# each benchmark once as a test), the core end-to-end tests a second time on
+# a Redis Cluster (HERALD_TEST_REDIS=cluster), then the API contract test
 # (tests/contract.sh: python tools cached in ~/.cache/herald), then the
 # container test (deploy/test/run.sh: image, compose, Kubernetes manifests).
 #
@@ -31,6 +32,11 @@ cargo clippy --release --workspace --all-targets -- -D warnings
 echo "==> tests"
 cargo test --release --workspace --all-targets
 cargo test --release --workspace --doc
+
+echo "==> the core end-to-end tests again, on a Redis Cluster (3 masters, 3 replicas; HERALD_TEST_REDIS=cluster)"
+HERALD_TEST_REDIS=cluster cargo test --release -p herald-e2e --test it -- \
+  api::seed_flow api::keys_plugins_secrets delivery::retries delivery::change_feed \
+  delivery::plugins_in_path delivery::signing delivery::streams_and_outcomes
 
 echo "==> API contract (openapi-spec-validator, schemathesis against a live Herald)"
 bash tests/contract.sh

@@ -12,6 +12,7 @@
 
 use crate::config::Settings;
 use crate::store::probe::{probe, Probe};
+use crate::store::{Nodes, RedisTarget};
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::Duration;
@@ -46,8 +47,8 @@ pub enum EmbeddedError {
 
 /// The Redis this process uses, and what to tell the operator about it.
 pub struct RedisChoice {
-    /// The URL to connect to.
-    pub url: String,
+    /// The server or cluster to connect to.
+    pub target: RedisTarget,
     /// Who runs it and where its data lives, for the startup banner.
     pub description: String,
     /// The server Herald started and supervises, if it did.
@@ -79,13 +80,19 @@ fn port_file(dir: &Path) -> PathBuf {
 
 /// Chooses the Redis to use (see the module doc), starting one if needed.
 pub async fn choose(settings: &Settings) -> Result<RedisChoice, EmbeddedError> {
-    if let Some(url) = &settings.redis_url {
-        let description = match probe(url, false).await {
-            Probe::Redis(found) => format!("configured (redis_url); {}", found.data_lives()),
-            _ => "configured (redis_url)".into(),
+    if let Some(target) = settings.redis_target() {
+        let description = match &target.nodes {
+            Nodes::Cluster(seeds) => format!(
+                "a Redis Cluster (redis_cluster_nodes: {} seed node(s))",
+                seeds.len()
+            ),
+            Nodes::Single(url) => match probe(url, false).await {
+                Probe::Redis(found) => format!("configured (redis_url); {}", found.data_lives()),
+                _ => "configured (redis_url)".into(),
+            },
         };
         return Ok(RedisChoice {
-            url: url.clone(),
+            target,
             description,
             embedded: None,
         });
@@ -108,7 +115,7 @@ pub async fn choose(settings: &Settings) -> Result<RedisChoice, EmbeddedError> {
             if ours.is_some() && found.dir.as_deref().map(PathBuf::from) == ours =>
         {
             return Ok(RedisChoice {
-                url: local(port),
+                target: RedisTarget::single(&local(port)),
                 description: format!(
                     "a redis-server left running by an earlier Herald (not supervised by this one); {}",
                     found.data_lives()
@@ -118,7 +125,7 @@ pub async fn choose(settings: &Settings) -> Result<RedisChoice, EmbeddedError> {
         }
         Probe::Redis(found) if remembered.is_none() && found.other_data.is_none() => {
             return Ok(RedisChoice {
-                url: local(port),
+                target: RedisTarget::single(&local(port)),
                 description: format!(
                     "an existing Redis, not started by Herald (it held no other data); {}",
                     found.data_lives()
@@ -153,7 +160,7 @@ pub async fn choose(settings: &Settings) -> Result<RedisChoice, EmbeddedError> {
         ));
     }
     Ok(RedisChoice {
-        url: local(port),
+        target: RedisTarget::single(&local(port)),
         description,
         embedded: Some(embedded),
     })

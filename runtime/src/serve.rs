@@ -10,7 +10,7 @@ use crate::embedded;
 use crate::metrics::Metrics;
 use crate::plugin::{EngineOptions, PluginEngine, PluginHost, PluginLimits, PluginLoader};
 use crate::secrets::{KeySource, Keyring};
-use crate::store::{Store, StoreError, StoreOptions};
+use crate::store::{RedisTarget, Store, StoreError, StoreOptions};
 use std::sync::Arc;
 use std::time::Duration;
 use tokio::net::TcpListener;
@@ -61,10 +61,7 @@ pub enum ServeError {
 }
 
 fn redacted(url: &str) -> String {
-    match (url.find("://"), url.rfind('@')) {
-        (Some(s), Some(at)) if at > s => format!("{}***{}", &url[..s + 3], &url[at..]),
-        _ => url.to_string(),
-    }
+    crate::config::redact_url(url)
 }
 
 /// Tells the operator something about startup: at info level, and on stderr
@@ -82,16 +79,21 @@ fn banner(line: &str) {
     }
 }
 
-/// How the store is opened from `settings`, on `url`, sealing with `keyring`
+/// How the store is opened from `settings`, on `target`, sealing with `keyring`
 /// (`herald serve` and `herald secrets rotate-master` alike).
-pub fn store_options(settings: &Settings, url: &str, keyring: Arc<Keyring>) -> StoreOptions {
+pub fn store_options(
+    settings: &Settings,
+    target: &RedisTarget,
+    keyring: Arc<Keyring>,
+) -> StoreOptions {
     StoreOptions {
-        url: url.to_string(),
+        target: target.clone(),
         response_timeout: Duration::from_secs(5),
         retention: settings.retention,
         log_bound: settings.log_bound_per_webhook,
         shards: settings.queue_shards,
         keyring,
+        wait_replicas: settings.redis_wait_replicas,
     }
 }
 
@@ -152,18 +154,27 @@ pub async fn run(
     let redis = embedded::choose(&settings).await?;
     announce(&format!(
         "Redis {}: {}",
-        redacted(&redis.url),
+        redacted(redis.target.first_url()),
         redis.description
     ));
-    let (url, embedded_redis) = (redis.url, redis.embedded);
+    let (target, embedded_redis) = (redis.target, redis.embedded);
     let redis_error = |source| ServeError::Redis {
-        url: redacted(&url),
+        url: redacted(target.first_url()),
         source,
     };
-    let store = Store::open(&store_options(&settings, &url, keyring))
+    let mut store = Store::open(&store_options(&settings, &target, keyring))
         .await
         .map_err(redis_error)?;
     store.check_layout().await.map_err(redis_error)?;
+    announce(&format!(
+        "{} queue shard(s){}",
+        store.keys.shard_count(),
+        if store.is_cluster() {
+            " spread over the cluster's masters"
+        } else {
+            ""
+        }
+    ));
     // Blocking reads wait up to a second; they get connections of their own.
     let (worker_reader, ingest_reader) = if role == Role::Api {
         (None, None)

@@ -142,7 +142,7 @@ impl Api {
         let (status, hook) = self
             .call("POST", &format!("/v1/orgs/{org}/webhooks"), Some(body))
             .await;
-        assert_eq!(status, 201, "{hook}");
+        assert_eq!(status, 201, "{hook}\n{}", self.log());
         hook
     }
 
@@ -151,7 +151,7 @@ impl Api {
         let (status, answer) = self
             .call("POST", &format!("/v1/orgs/{org}/events"), Some(body))
             .await;
-        assert_eq!(status, 202, "{answer}");
+        assert_eq!(status, 202, "{answer}\n{}", self.log());
         answer
     }
 

@@ -9,6 +9,7 @@
 //!   listens on port 0 too and the test reads the port from its log.
 
 pub use crate::api::{Api, ADMIN_TOKEN};
+use crate::backend::UsesRedis;
 use crate::herald_bin;
 use herald::config::Settings;
 use herald::serve::Role;
@@ -21,18 +22,19 @@ use tokio_util::sync::CancellationToken;
 /// own (a Herald with `HERALD_REDIS_URL` and no key refuses to start).
 pub const TEST_MASTER_KEY: &str = "+7SYGNSSWg3tjflt7oRZBb34oQdgFoBBFGb28xKQKM4=";
 
-/// Settings of an in-process Herald on `redis_url` that may deliver to
+/// Settings of an in-process Herald on `redis` that may deliver to
 /// loopback and trusts `ca` (the receivers' CA).
-pub fn trusting_settings(redis_url: &str, ca: &crate::tls::TestCa) -> Settings {
-    Settings {
-        redis_url: Some(redis_url.to_string()),
+pub fn trusting_settings(redis: &(impl UsesRedis + ?Sized), ca: &crate::tls::TestCa) -> Settings {
+    let mut settings = Settings {
         allow_private_nets: vec!["127.0.0.0/8".parse().expect("CIDR")],
         extra_ca_file: Some(ca.ca_file.clone()),
         // Plugins in the delivery path must not fail on a busy machine; the
         // deadline itself is tested by the plugin-host tests.
         plugin_deadline: Duration::from_secs(30),
         ..Settings::default()
-    }
+    };
+    redis.apply_to(&mut settings);
+    settings
 }
 
 /// Herald running inside the test process (its own store, workers, plugin
@@ -51,7 +53,7 @@ impl HeraldInProcess {
         let dir = tempfile::tempdir().expect("data dir");
         settings.admin_token = Some(ADMIN_TOKEN.to_string());
         settings.data_dir = dir.path().to_path_buf();
-        if settings.redis_url.is_some()
+        if (settings.redis_url.is_some() || !settings.redis_cluster_nodes.is_empty())
             && settings.master_key.is_none()
             && settings.master_key_file.is_none()
         {
@@ -87,8 +89,8 @@ impl HeraldInProcess {
     }
 
     /// Trusting `ca`, delivering to loopback, all roles.
-    pub async fn trusting(redis_url: &str, ca: &crate::tls::TestCa) -> Self {
-        Self::start(trusting_settings(redis_url, ca), Role::All).await
+    pub async fn trusting(redis: &(impl UsesRedis + ?Sized), ca: &crate::tls::TestCa) -> Self {
+        Self::start(trusting_settings(redis, ca), Role::All).await
     }
 
     /// Shuts down gracefully (as on SIGTERM) and returns what `run` returned.
@@ -136,9 +138,13 @@ pub struct Options {
 }
 
 impl Options {
-    /// Herald on `redis_url`, allowed to deliver to loopback and trusting
+    /// Herald on `redis`, allowed to deliver to loopback and trusting
     /// `ca`, plus `extra` environment.
-    pub fn trusting(redis_url: &str, ca: &crate::tls::TestCa, extra: &[(&str, &str)]) -> Self {
+    pub fn trusting(
+        redis: &(impl UsesRedis + ?Sized),
+        ca: &crate::tls::TestCa,
+        extra: &[(&str, &str)],
+    ) -> Self {
         let mut env = vec![
             (
                 "HERALD_ALLOW_PRIVATE_NETS".to_string(),
@@ -153,8 +159,15 @@ impl Options {
             ("HERALD_PLUGIN_DEADLINE".to_string(), "30s".to_string()),
         ];
         env.extend(extra.iter().map(|(k, v)| (k.to_string(), v.to_string())));
+        let redis_url = match redis.redis_env() {
+            ("HERALD_REDIS_URL", url) => Some(url),
+            (name, value) => {
+                env.push((name.to_string(), value));
+                None
+            }
+        };
         Options {
-            redis_url: Some(redis_url.to_string()),
+            redis_url,
             env,
             role: None,
         }
@@ -213,6 +226,12 @@ impl HeraldProcess {
             .stderr(stderr);
         if let Some(url) = &options.redis_url {
             cmd.env("HERALD_REDIS_URL", url);
+        }
+        let cluster = options
+            .env
+            .iter()
+            .any(|(k, _)| k == "HERALD_REDIS_CLUSTER_NODES");
+        if options.redis_url.is_some() || cluster {
             let own_key = options
                 .env
                 .iter()

@@ -1,7 +1,8 @@
 //! Shared test support for Herald's end-to-end tests: where the built
 //! plugins and the `herald` binary are, Herald in-process or as a process
 //! ([`herald`]) and its API client ([`api`]), a private `redis-server` per
-//! test ([`redis`]), HTTPS receivers ([`receiver`], [`tls`]) and the barrier
+//! test ([`redis`]) or a private Redis Cluster ([`cluster`]), either one
+//! chosen by `HERALD_TEST_REDIS` ([`backend`]), HTTPS receivers ([`receiver`], [`tls`]) and the barrier
 //! that replaces sleep-then-assert-nothing ([`barrier`]).
 //!
 //! The plugins are built from `plugins/` and `tests/fixtures/` by
@@ -10,7 +11,9 @@
 use std::path::{Path, PathBuf};
 
 pub mod api;
+pub mod backend;
 pub mod barrier;
+pub mod cluster;
 pub mod dns;
 pub mod herald;
 pub mod receiver;

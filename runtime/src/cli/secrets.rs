@@ -53,9 +53,13 @@ async fn rotate_master(settings: Settings) -> Result<ExitCode, CliError> {
         .await
         .map_err(crate::serve::ServeError::from)?;
     let failed = |source| CliError::Rotate(source);
-    let store = Store::open(&crate::serve::store_options(&settings, &redis.url, keyring))
-        .await
-        .map_err(failed)?;
+    let mut store = Store::open(&crate::serve::store_options(
+        &settings,
+        &redis.target,
+        keyring,
+    ))
+    .await
+    .map_err(failed)?;
     store.check_layout().await.map_err(failed)?;
     let outcome = store.reseal_webhooks().await;
     if let Some(embedded) = redis.embedded {

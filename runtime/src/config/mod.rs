@@ -63,6 +63,20 @@ pub struct Settings {
     /// Redis URL; `None` means the local default on `embedded_redis_port`
     /// (see `crate::embedded` for how it is chosen or started).
     pub redis_url: Option<String>,
+    /// Seed nodes of a Redis Cluster (`redis://` or `rediss://` URLs,
+    /// comma-separated); set, Herald runs in cluster mode (and `redis_url`
+    /// must be unset).
+    #[serde(with = "forms::strings")]
+    pub redis_cluster_nodes: Vec<String>,
+    /// PEM file of the root certificates a `rediss://` Redis is verified
+    /// with, instead of the public roots.
+    pub redis_ca_file: Option<PathBuf>,
+    /// Accept any certificate from a `rediss://` Redis (development only;
+    /// a URL ending in `#insecure` is refused without it).
+    pub redis_tls_insecure: bool,
+    /// Replicas that must confirm a published event (`WAIT`) before it is
+    /// accepted; 0: the master's acknowledgement is enough.
+    pub redis_wait_replicas: u16,
     /// Port of the local default Redis.
     pub embedded_redis_port: u16,
     /// API listen address.
@@ -124,8 +138,9 @@ pub struct Settings {
     /// it, a wrong key is answered 429 (a valid key still works).
     pub auth_failures_per_minute: u32,
     /// Number of queue stream shards (1 to 256); fixed once Herald has
-    /// stored data.
-    pub queue_shards: u16,
+    /// stored data. Unset: what the data in Redis was laid out with, else 1
+    /// on one server and 4 per master on a cluster.
+    pub queue_shards: Option<u16>,
     /// CPU time one plugin call may take before it is interrupted.
     #[serde(with = "forms::duration")]
     pub plugin_deadline: Duration,
@@ -162,6 +177,10 @@ impl Default for Settings {
     fn default() -> Self {
         Settings {
             redis_url: None,
+            redis_cluster_nodes: Vec::new(),
+            redis_ca_file: None,
+            redis_tls_insecure: false,
+            redis_wait_replicas: 0,
             embedded_redis_port: 6379,
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             admin_token: None,
@@ -183,7 +202,7 @@ impl Default for Settings {
             api_request_timeout: Duration::from_secs(30),
             api_max_connections: 4096,
             auth_failures_per_minute: 30,
-            queue_shards: 1,
+            queue_shards: None,
             plugin_deadline: Duration::from_millis(50),
             plugin_memory_bytes: 32 << 20,
             plugin_max_input_bytes: 4 << 20,
@@ -269,6 +288,75 @@ impl Settings {
         self.max_timeout + Duration::from_secs(5)
     }
 
+    /// The Redis Herald is configured for: a cluster, one server, or none
+    /// (the local default, see `crate::embedded`). Insecure TLS is asked
+    /// for with `redis_tls_insecure` alone.
+    pub fn redis_target(&self) -> Option<crate::store::RedisTarget> {
+        use crate::store::{Nodes, RedisTarget};
+        let tls = |url: &String| {
+            if self.redis_tls_insecure && url.starts_with("rediss://") && !url.contains('#') {
+                format!("{url}#insecure")
+            } else {
+                url.clone()
+            }
+        };
+        let nodes = if !self.redis_cluster_nodes.is_empty() {
+            Nodes::Cluster(self.redis_cluster_nodes.iter().map(tls).collect())
+        } else {
+            Nodes::Single(tls(self.redis_url.as_ref()?))
+        };
+        Some(RedisTarget {
+            nodes,
+            ca_file: self.redis_ca_file.clone(),
+        })
+    }
+
+    fn validate_redis(&self) -> Result<(), ConfigError> {
+        let name = |key: &str| format!("{key} ({})", variable(key));
+        if self.redis_url.is_some() && !self.redis_cluster_nodes.is_empty() {
+            return Err(ConfigError::Invalid(format!(
+                "both {} and {} are set; set {} for one Redis server or {} for a Redis Cluster, not both",
+                name("redis_url"),
+                name("redis_cluster_nodes"),
+                variable("redis_url"),
+                variable("redis_cluster_nodes")
+            )));
+        }
+        let urls = self.redis_url.iter().map(|u| ("redis_url", u)).chain(
+            self.redis_cluster_nodes
+                .iter()
+                .map(|u| ("redis_cluster_nodes", u)),
+        );
+        for (key, url) in urls {
+            if !(url.starts_with("redis://") || url.starts_with("rediss://")) {
+                return Err(ConfigError::Invalid(format!(
+                    "{} holds {:?}: a Redis URL starts with redis:// (TCP) or rediss:// (TLS)",
+                    name(key),
+                    redact_url(url)
+                )));
+            }
+            if url.contains("#insecure") && !self.redis_tls_insecure {
+                return Err(ConfigError::Invalid(format!(
+                    "{} asks for TLS without certificate checks (#insecure); remove it, or set {}=true \
+                     for development (never in production: anyone on the path could read the data)",
+                    name(key),
+                    variable("redis_tls_insecure")
+                )));
+            }
+        }
+        if let Some(path) = &self.redis_ca_file {
+            if !path.is_file() {
+                return Err(ConfigError::Invalid(format!(
+                    "{} is {}, which is not a readable file; give the PEM file of the CA that signed \
+                     the Redis server's certificate",
+                    name("redis_ca_file"),
+                    path.display()
+                )));
+            }
+        }
+        Ok(())
+    }
+
     fn validate(&self) -> Result<(), ConfigError> {
         let name = |key: &str| format!("{key} ({})", variable(key));
         let at_least_one = [
@@ -298,13 +386,13 @@ impl Settings {
                 name(key)
             )));
         }
-        if !(1..=256).contains(&self.queue_shards) {
+        if let Some(shards) = self.queue_shards.filter(|n| !(1..=256).contains(n)) {
             return Err(ConfigError::Invalid(format!(
-                "{} must be from 1 to 256, not {}",
+                "{} must be from 1 to 256, not {shards}",
                 name("queue_shards"),
-                self.queue_shards
             )));
         }
+        self.validate_redis()?;
         if self.plugin_deadline < Duration::from_millis(1) {
             return Err(ConfigError::Invalid(format!(
                 "{} must be at least 1ms",
@@ -348,3 +436,11 @@ impl Settings {
 
 #[cfg(test)]
 mod tests;
+
+/// `url` with its password (the user info) hidden, for messages and logs.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => format!("{}***{}", &url[..s + 3], &url[at..]),
+        _ => url.to_string(),
+    }
+}

@@ -127,9 +127,11 @@ pub fn expected_form(key: &str) -> &'static str {
     match key {
         "embedded_redis_port" => "a port number from 1 to 65535",
         "listen" => "an address like 127.0.0.1:8080",
-        "allow_http" => "true or false",
+        "allow_http" | "redis_tls_insecure" => "true or false",
+        "redis_cluster_nodes" => "redis:// or rediss:// URLs, comma-separated",
         "allow_private_nets" => "CIDRs like 10.0.0.0/8, comma-separated",
         "dns_servers" => "name server addresses like 10.0.0.2:53, comma-separated",
+        "redis_wait_replicas" => "a number of replicas (0 or more)",
         "worker_concurrency"
         | "log_bound_per_webhook"
         | "queue_shards"

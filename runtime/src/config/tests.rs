@@ -23,7 +23,7 @@ fn defaults_are_the_documented_ones() {
     assert_eq!(s.plugin_max_calls_per_instance, 10_000);
     assert_eq!(s.plugin_max_input_bytes, 4 << 20);
     assert_eq!(s.plugin_max_output_bytes, 4 << 20);
-    assert_eq!(s.queue_shards, 1);
+    assert_eq!(s.queue_shards, None);
     assert_eq!(s.max_body_bytes, 1 << 20);
 }
 
@@ -39,7 +39,7 @@ fn the_file_overrides_defaults_and_the_environment_the_file() {
     assert_eq!(s.allow_private_nets.len(), 1);
     assert_eq!(s.plugin_memory_bytes, 64 << 20);
     assert_eq!(s.log_bound_per_webhook, 500);
-    assert_eq!(s.queue_shards, 4);
+    assert_eq!(s.queue_shards, Some(4));
     assert_eq!(
         s.default_timeout,
         Duration::from_secs(30),
@@ -253,4 +253,69 @@ fn the_readme_table_lists_every_setting() {
             );
         }
     }
+}
+
+#[test]
+fn redis_settings_choose_one_server_or_a_cluster_and_guard_tls() {
+    use crate::store::Nodes;
+    let s = Settings::from_sources(
+        None,
+        &env(&[(
+            "HERALD_REDIS_CLUSTER_NODES",
+            "redis://a:7000, rediss://u:p@b:7001",
+        )]),
+    )
+    .expect("cluster nodes");
+    let target = s.redis_target().expect("a target");
+    assert_eq!(
+        target.nodes,
+        Nodes::Cluster(vec!["redis://a:7000".into(), "rediss://u:p@b:7001".into()])
+    );
+    assert!(
+        Settings::default().redis_target().is_none(),
+        "the local default"
+    );
+
+    for (pairs, want) in [
+        (
+            vec![
+                ("HERALD_REDIS_URL", "redis://a:1/"),
+                ("HERALD_REDIS_CLUSTER_NODES", "redis://b:2"),
+            ],
+            "not both",
+        ),
+        (
+            vec![("HERALD_REDIS_URL", "rediss://u:secret@a:1/#insecure")],
+            "HERALD_REDIS_TLS_INSECURE=true",
+        ),
+        (
+            vec![("HERALD_REDIS_CLUSTER_NODES", "http://a:1")],
+            "starts with redis://",
+        ),
+        (
+            vec![("HERALD_REDIS_CA_FILE", "/nonexistent/ca.pem")],
+            "not a readable file",
+        ),
+    ] {
+        let err = Settings::from_sources(None, &env(&pairs)).expect_err(want);
+        let text = err.to_string();
+        assert!(text.contains(want), "{pairs:?}: {text}");
+        assert!(
+            !text.contains("secret"),
+            "the password is not repeated: {text}"
+        );
+    }
+
+    let s = Settings::from_sources(
+        None,
+        &env(&[
+            ("HERALD_REDIS_URL", "rediss://a:1/"),
+            ("HERALD_REDIS_TLS_INSECURE", "true"),
+        ]),
+    )
+    .expect("insecure when asked for");
+    assert_eq!(
+        s.redis_target().expect("target").nodes,
+        Nodes::Single("rediss://a:1/#insecure".into())
+    );
 }

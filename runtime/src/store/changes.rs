@@ -3,16 +3,14 @@
 //! in the transaction that makes it); every process follows it.
 
 use super::{keys, Store, StoreError};
-use futures_util::{Stream, StreamExt};
+use futures_util::Stream;
 
 impl Store {
     /// Subscribes to the change feed: a stream of changed webhook ids that
-    /// ends when the connection is lost.
+    /// ends when the connection is lost. On a cluster, a `PUBLISH` reaches
+    /// every node, so one subscription (kept by the cluster client across
+    /// node failures) hears every change.
     pub async fn webhook_changes(&self) -> Result<impl Stream<Item = String>, StoreError> {
-        let mut pubsub = self.client.get_async_pubsub().await?;
-        pubsub.subscribe(keys::CHANGES).await?;
-        Ok(pubsub
-            .into_on_message()
-            .filter_map(|m| async move { m.get_payload::<String>().ok() }))
+        Ok(self.connector.subscribe(keys::CHANGES).await?)
     }
 }

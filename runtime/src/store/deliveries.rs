@@ -85,15 +85,15 @@ impl Store {
             return Ok(Vec::new());
         }
         let k = &self.keys;
-        let mut pipe = redis::pipe();
         let keys: Vec<String> = claimed
             .iter()
             .map(|(s, id)| k.delivery_in(*s, id))
             .collect();
-        for key in &keys {
-            pipe.cmd("HGETALL").arg(key);
-        }
-        let hashes: Vec<HashMap<String, String>> = pipe.query_async(&mut self.con()).await?;
+        let reads = keys
+            .iter()
+            .map(|key| (key.clone(), redis::cmd("HGETALL").arg(key).clone()))
+            .collect();
+        let hashes: Vec<HashMap<String, String>> = self.con().pipeline_by_slot(reads).await?;
         let records: Vec<Result<Option<DeliveryRecord>, StoreError>> = keys
             .iter()
             .zip(hashes)
@@ -111,11 +111,11 @@ impl Store {
         }
         let event_keys: Vec<String> = events.keys().cloned().collect();
         if !event_keys.is_empty() {
-            let mut pipe = redis::pipe();
-            for key in &event_keys {
-                pipe.cmd("HGET").arg(key).arg("json");
-            }
-            let found: Vec<Option<String>> = pipe.query_async(&mut self.con()).await?;
+            let reads = event_keys
+                .iter()
+                .map(|key| (key.clone(), redis::cmd("HGET").arg(key).arg("json").clone()))
+                .collect();
+            let found: Vec<Option<String>> = self.con().pipeline_by_slot(reads).await?;
             for (key, json) in event_keys.into_iter().zip(found) {
                 events.insert(key, json.map(Arc::from));
             }

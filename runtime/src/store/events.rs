@@ -163,7 +163,10 @@ impl Store {
                 .invoke_async(&mut self.con())
                 .await?;
             match self.reply(org, &event, reply) {
-                Reply::Done(published) => return Ok(published),
+                Reply::Done(published) => {
+                    self.wait_for_replicas(org).await?;
+                    return Ok(published);
+                }
                 Reply::Stale(now) => hooks = now,
             }
         }
@@ -227,6 +230,7 @@ impl Store {
                 }
             }
         }
+        self.wait_for_replicas(org).await?;
         let mut published = Vec::with_capacity(events.len());
         for answer in answers {
             match answer {
@@ -236,6 +240,28 @@ impl Store {
             }
         }
         Ok(Some(published))
+    }
+
+    /// With `wait_replicas` set, waits (`WAIT`, on the master holding
+    /// `org`'s slot) until that many replicas have every write this
+    /// connection sent so far, the publish just made included: an event is
+    /// accepted only once a failover cannot lose it. Fewer within a second
+    /// is [`StoreError::NotReplicated`] (503; the event is stored, and a
+    /// retry with its id is idempotent).
+    async fn wait_for_replicas(&self, org: &str) -> Result<(), StoreError> {
+        if self.wait_replicas == 0 {
+            return Ok(());
+        }
+        let mut wait = redis::cmd("WAIT");
+        wait.arg(self.wait_replicas).arg(1000);
+        let got: u16 = self.con().query_in_slot(&self.keys.org(org), &wait).await?;
+        if got < self.wait_replicas {
+            return Err(StoreError::NotReplicated {
+                wanted: self.wait_replicas,
+                got,
+            });
+        }
+        Ok(())
     }
 
     /// An event's stored JSON, if it is still kept.

@@ -25,6 +25,7 @@
 pub mod api_keys;
 pub mod catalogue;
 pub mod changes;
+pub mod connection;
 pub mod consumers;
 pub mod deliveries;
 pub mod events;
@@ -39,12 +40,19 @@ pub mod queue;
 pub mod scripts;
 pub mod webhooks;
 
+pub use connection::{Nodes, RedisTarget};
 pub use keys::{Keys, Shard};
 
 use crate::secrets::Keyring;
-use redis::aio::ConnectionManager;
+use connection::{Con, Connector};
 use std::sync::Arc;
 use std::time::Duration;
+
+/// Queue shards per master a cluster gets by default: enough that each
+/// master holds several (work spreads evenly, and resharding can move a
+/// shard at a time), few enough that an idle worker's poll of every shard
+/// stays cheap.
+pub const SHARDS_PER_MASTER: u16 = 4;
 
 /// A store failure.
 #[derive(Debug, thiserror::Error)]
@@ -70,6 +78,15 @@ pub enum StoreError {
         stored: u16,
         /// What is configured.
         configured: u16,
+    },
+    /// A write was not confirmed by as many replicas as `wait_replicas`
+    /// asks within a second.
+    #[error("the write reached {got} replica(s) of the {wanted} HERALD_REDIS_WAIT_REPLICAS asks for within 1s")]
+    NotReplicated {
+        /// Replicas asked for.
+        wanted: u16,
+        /// Replicas that had it.
+        got: u16,
     },
     /// A batched write that carried this operation failed.
     #[error("{0}")]
@@ -105,10 +122,12 @@ impl StoreError {
         match self {
             StoreError::Redis(r) => {
                 r.is_connection_refusal()
+                    || r.is_cluster_error()
+                    || r.kind() == redis::ErrorKind::ClusterConnectionNotFound
                     || r.is_timeout()
                     || r.is_io_error()
                     || r.is_connection_dropped()
-                    // Starting (loading its data), a cluster between masters,
+                    // Starting (loading its data), a slot between masters,
                     // or full (maxmemory with noeviction) until memory frees.
                     || server_codes(r).iter().any(|c| {
                         matches!(
@@ -118,6 +137,7 @@ impl StoreError {
                     })
             }
             StoreError::Batch(inner) => inner.is_unavailable(),
+            StoreError::NotReplicated { .. } => true,
             _ => false,
         }
     }
@@ -136,32 +156,39 @@ fn server_codes(e: &redis::RedisError) -> Vec<String> {
 /// How a store is opened.
 #[derive(Debug, Clone)]
 pub struct StoreOptions {
-    /// The Redis URL.
-    pub url: String,
+    /// The Redis server or cluster.
+    pub target: RedisTarget,
     /// How long a command may take before it fails.
     pub response_timeout: Duration,
     /// How long events and delivery logs are kept.
     pub retention: Duration,
     /// Deliveries kept per webhook log.
     pub log_bound: usize,
-    /// Queue shards (fixed once data exists).
-    pub shards: u16,
+    /// Queue shards (fixed once data exists); `None`: as the data in Redis
+    /// was laid out, else the default ([`Store::check_layout`]).
+    pub shards: Option<u16>,
     /// The master keys that seal secrets before they are written.
     pub keyring: Arc<Keyring>,
+    /// Replicas that must have a published event before it is accepted.
+    pub wait_replicas: u16,
 }
 
 /// Handle to the store. Cheap to clone (a multiplexed, self-reconnecting
 /// connection and shared caches).
 #[derive(Clone)]
 pub struct Store {
-    con: ConnectionManager,
-    client: redis::Client,
+    con: Con,
+    connector: Connector,
     /// Key names for this layout.
     pub keys: Keys,
     /// How long events and delivery logs are kept.
     pub retention: Duration,
     /// Deliveries kept per webhook log.
     pub log_bound: usize,
+    /// The shard count asked for, if one was.
+    shards_configured: Option<u16>,
+    /// Replicas that must have a published event before it is accepted.
+    wait_replicas: u16,
     /// The trigger index as last seen by publishes (checked inside the
     /// publish script, so a stale copy costs a retry, never a wrong fan-out).
     triggers: events::TriggerCache,
@@ -173,17 +200,14 @@ pub struct Store {
 impl Store {
     /// Opens a self-reconnecting connection with sane timeouts.
     pub async fn open(options: &StoreOptions) -> Result<Store, StoreError> {
-        let client = redis::Client::open(options.url.as_str())?;
-        let config = redis::aio::ConnectionManagerConfig::new()
-            .set_response_timeout(Some(options.response_timeout))
-            .set_connection_timeout(Some(Duration::from_secs(2)))
-            .set_number_of_retries(2)
-            .set_max_delay(Duration::from_secs(2));
-        let con = client.get_connection_manager_with_config(config).await?;
+        let connector = Connector::new(&options.target)?;
+        let con = connector.connect(options.response_timeout).await?;
         Ok(Store {
             con,
-            client,
-            keys: Keys::new(options.shards),
+            connector,
+            keys: Keys::new(options.shards.unwrap_or(0)),
+            shards_configured: options.shards,
+            wait_replicas: options.wait_replicas,
             retention: options.retention,
             log_bound: options.log_bound,
             triggers: events::TriggerCache::default(),
@@ -195,23 +219,20 @@ impl Store {
     /// `response_timeout` (for blocking reads, which would hold up every
     /// other command on a shared multiplexed connection).
     pub async fn dedicated(&self, response_timeout: Duration) -> Result<Store, StoreError> {
-        let config = redis::aio::ConnectionManagerConfig::new()
-            .set_response_timeout(Some(response_timeout))
-            .set_connection_timeout(Some(Duration::from_secs(2)))
-            .set_number_of_retries(2)
-            .set_max_delay(Duration::from_secs(2));
-        let con = self
-            .client
-            .get_connection_manager_with_config(config)
-            .await?;
+        let con = self.connector.connect(response_timeout).await?;
         Ok(Store {
             con,
             ..self.clone()
         })
     }
 
-    fn con(&self) -> ConnectionManager {
+    fn con(&self) -> Con {
         self.con.clone()
+    }
+
+    /// Whether Redis is a cluster.
+    pub fn is_cluster(&self) -> bool {
+        self.con.is_cluster()
     }
 
     /// Whether Redis answers.
@@ -220,25 +241,60 @@ impl Store {
         Ok(())
     }
 
-    /// Records the shard count on first use, and refuses a store laid out
-    /// for another one.
-    pub async fn check_layout(&self) -> Result<(), StoreError> {
+    /// Settles the shard count: the one the data in Redis was laid out
+    /// with, recorded on first use. A configured count that differs from
+    /// the recorded one is refused; none configured means the recorded one,
+    /// or on first use 1 on one server and [`SHARDS_PER_MASTER`] per master
+    /// on a cluster.
+    pub async fn check_layout(&mut self) -> Result<(), StoreError> {
         let key = self.keys.layout();
-        let configured = self.keys.shard_count();
+        let proposed = match self.shards_configured {
+            Some(n) => n,
+            None if self.is_cluster() => {
+                let masters = self.cluster_masters().await?.max(1);
+                (masters * SHARDS_PER_MASTER).min(256)
+            }
+            None => 1,
+        };
         let (_, stored): (i64, Option<u16>) = redis::pipe()
             .cmd("HSETNX")
             .arg(&key)
             .arg("shards")
-            .arg(configured)
+            .arg(proposed)
             .cmd("HGET")
             .arg(&key)
             .arg("shards")
             .query_async(&mut self.con())
             .await?;
-        match stored {
-            Some(stored) if stored != configured => Err(StoreError::Layout { stored, configured }),
-            _ => Ok(()),
+        let stored = stored.unwrap_or(proposed);
+        match self.shards_configured {
+            Some(configured) if stored != configured => {
+                Err(StoreError::Layout { stored, configured })
+            }
+            _ => {
+                self.keys = Keys::new(stored);
+                Ok(())
+            }
         }
+    }
+
+    /// How many masters serve slots (`CLUSTER SHARDS` would do on Redis 7;
+    /// `CLUSTER NODES` works on every version).
+    async fn cluster_masters(&self) -> Result<u16, StoreError> {
+        let nodes: String = redis::cmd("CLUSTER")
+            .arg("NODES")
+            .query_async(&mut self.con())
+            .await?;
+        Ok(nodes
+            .lines()
+            .filter(|line| {
+                let fields: Vec<&str> = line.split(' ').collect();
+                fields.get(2).is_some_and(|flags| {
+                    flags.split(',').any(|f| f == "master")
+                        && !flags.split(',').any(|f| f == "fail" || f == "noaddr")
+                }) && fields.len() > 8
+            })
+            .count() as u16)
     }
 
     /// Retention in whole seconds (for EXPIRE).
@@ -264,14 +320,14 @@ async fn delete_matching(store: &Store, pattern: &str) -> Result<(), StoreError>
     let mut con = store.con();
     let mut cursor: u64 = 0;
     loop {
-        let (next, found): (u64, Vec<String>) = redis::cmd("SCAN")
-            .arg(cursor)
+        let mut scan = redis::cmd("SCAN");
+        scan.arg(cursor)
             .arg("MATCH")
             .arg(pattern)
             .arg("COUNT")
-            .arg(1000)
-            .query_async(&mut con)
-            .await?;
+            .arg(1000);
+        // On a cluster, the node holding the pattern's slot.
+        let (next, found): (u64, Vec<String>) = con.query_in_slot(pattern, &scan).await?;
         if !found.is_empty() {
             let _: () = redis::cmd("UNLINK")
                 .arg(&found)

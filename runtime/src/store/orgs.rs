@@ -48,11 +48,14 @@ impl Store {
         if ids.is_empty() {
             return Ok((Vec::new(), next));
         }
-        let mut pipe = redis::pipe();
-        for id in &ids {
-            pipe.cmd("HGET").arg(self.keys.org(id)).arg("json");
-        }
-        let found: Vec<Option<String>> = pipe.query_async(&mut self.con()).await?;
+        let reads = ids
+            .iter()
+            .map(|id| {
+                let key = self.keys.org(id);
+                (key.clone(), redis::cmd("HGET").arg(key).arg("json").clone())
+            })
+            .collect();
+        let found: Vec<Option<String>> = self.con().pipeline_by_slot(reads).await?;
         let mut orgs = Vec::with_capacity(found.len());
         for (id, json) in ids.iter().zip(found) {
             if let Some(json) = json {

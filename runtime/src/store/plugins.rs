@@ -80,12 +80,15 @@ impl Store {
 
     /// The webhooks (of any org) that use a plugin.
     pub async fn plugin_users(&self, reference: &str) -> Result<Vec<String>, StoreError> {
-        let mut pipe = redis::pipe();
-        for shard in self.keys.shards() {
-            pipe.cmd("SMEMBERS")
-                .arg(self.keys.plugin_users(shard, reference));
-        }
-        let sets: Vec<Vec<String>> = pipe.query_async(&mut self.con()).await?;
+        let reads = self
+            .keys
+            .shards()
+            .map(|shard| {
+                let key = self.keys.plugin_users(shard, reference);
+                (key.clone(), redis::cmd("SMEMBERS").arg(key).clone())
+            })
+            .collect();
+        let sets: Vec<Vec<String>> = self.con().pipeline_by_slot(reads).await?;
         let mut users: Vec<String> = sets.into_iter().flatten().collect();
         users.sort();
         Ok(users)

@@ -8,6 +8,7 @@
 //! someone deleted it) is recreated.
 
 use super::{keys, scripts, Shard, Store, StoreError};
+use futures_util::future::try_join_all;
 use redis::streams::{
     StreamAutoClaimOptions, StreamAutoClaimReply, StreamId, StreamReadOptions, StreamReadReply,
 };
@@ -55,14 +56,23 @@ pub struct Queue {
     /// A store over a connection of its own, for blocking reads.
     reader: Store,
     consumer: String,
+    /// The shard an idle reader blocks on next (cluster only).
+    turn: usize,
 }
+
+/// Longest blocking read of one shard by an idle worker on a cluster.
+pub const CLUSTER_IDLE_BLOCK: Duration = Duration::from_millis(50);
 
 impl Queue {
     /// A queue reader named `consumer`; `reader` must be a dedicated
     /// connection that allows responses longer than the block time
     /// ([`Store::dedicated`]).
     pub fn new(reader: Store, consumer: String) -> Self {
-        Queue { reader, consumer }
+        Queue {
+            reader,
+            consumer,
+            turn: 0,
+        }
     }
 
     /// The consumer name.
@@ -79,38 +89,36 @@ impl Queue {
     }
 
     /// Reads up to `count` new entries from all shards, waiting up to `block`.
+    ///
+    /// On one server, one blocking `XREADGROUP` over every shard's stream.
+    /// On a cluster, where a command cannot span slots, every shard is read
+    /// at once without blocking (a fair share of `count` each); when all are
+    /// empty, one shard in turn is read blocking for at most
+    /// [`CLUSTER_IDLE_BLOCK`], so new work in any shard waits at most that
+    /// long on an idle worker.
     pub async fn read(
         &mut self,
         count: usize,
         block: Duration,
     ) -> Result<Vec<Claimed>, StoreError> {
-        let k = &self.reader.keys;
-        let streams: Vec<String> = k.shards().map(|s| k.queue(s)).collect();
-        let ids: Vec<&str> = vec![">"; streams.len()];
-        let options = StreamReadOptions::default()
-            .group(keys::GROUP, &self.consumer)
-            .count(count)
-            .block(block.as_millis() as usize);
-        let reply: redis::RedisResult<Option<StreamReadReply>> = self
-            .reader
-            .con()
-            .xread_options(&streams, &ids, &options)
-            .await;
+        let k = self.reader.keys;
+        let all: Vec<(Shard, &str)> = k.shards().map(|s| (s, ">")).collect();
+        let reply = if self.reader.is_cluster() {
+            let share = count.div_ceil(all.len()).max(1);
+            match self.read_streams(&all, share, None).await {
+                Ok(found) if found.is_empty() => {
+                    self.turn = (self.turn + 1) % all.len();
+                    let one = [all[self.turn]];
+                    self.read_streams(&one, count, Some(block.min(CLUSTER_IDLE_BLOCK)))
+                        .await
+                }
+                other => other,
+            }
+        } else {
+            self.read_streams(&all, count, Some(block)).await
+        };
         match reply {
-            Ok(reply) => Ok(reply
-                .map(|r| {
-                    r.keys
-                        .into_iter()
-                        .flat_map(|stream| {
-                            let shard = k
-                                .shards()
-                                .find(|s| k.queue(*s) == stream.key)
-                                .unwrap_or(Shard(0));
-                            claimed(shard, stream.ids)
-                        })
-                        .collect()
-                })
-                .unwrap_or_default()),
+            Ok(found) => Ok(found),
             Err(e) if e.code() == Some("NOGROUP") => {
                 tracing::warn!("a consumer group was missing; recreating it");
                 self.ensure_groups().await?;
@@ -118,6 +126,59 @@ impl Queue {
             }
             Err(e) => Err(e.into()),
         }
+    }
+
+    /// `XREADGROUP` of `streams` (each shard with the id to read after),
+    /// up to `count` entries per stream: one command on one server, one per
+    /// shard sent together on a cluster (where only a blocking read of a
+    /// single shard is allowed).
+    async fn read_streams(
+        &mut self,
+        streams: &[(Shard, &str)],
+        count: usize,
+        block: Option<Duration>,
+    ) -> redis::RedisResult<Vec<Claimed>> {
+        let k = self.reader.keys;
+        let consumer = self.consumer.as_str();
+        let options = move || {
+            let options = StreamReadOptions::default()
+                .group(keys::GROUP, consumer)
+                .count(count);
+            match block {
+                Some(block) => options.block(block.as_millis() as usize),
+                None => options,
+            }
+        };
+        let one_call = !self.reader.is_cluster() || streams.len() == 1;
+        let calls: Vec<Vec<(Shard, &str)>> = if one_call {
+            vec![streams.to_vec()]
+        } else {
+            streams.iter().map(|s| vec![*s]).collect()
+        };
+        let replies = try_join_all(calls.into_iter().map(|call| {
+            let mut con = self.reader.con();
+            let options = options();
+            async move {
+                let keys: Vec<String> = call.iter().map(|(s, _)| k.queue(*s)).collect();
+                let ids: Vec<&str> = call.iter().map(|(_, id)| *id).collect();
+                let reply: Option<StreamReadReply> =
+                    con.xread_options(&keys, &ids, &options).await?;
+                Ok::<_, redis::RedisError>(reply)
+            }
+        }))
+        .await?;
+        Ok(replies
+            .into_iter()
+            .flatten()
+            .flat_map(|reply| reply.keys)
+            .flat_map(|stream| {
+                let shard = k
+                    .shards()
+                    .find(|s| k.queue(*s) == stream.key)
+                    .unwrap_or(Shard(0));
+                claimed(shard, stream.ids)
+            })
+            .collect())
     }
 
     /// A scan of this consumer's own claimed entries, from the start.
@@ -139,29 +200,20 @@ impl Queue {
         if scan.is_done() {
             return Ok(Vec::new());
         }
-        let k = &self.reader.keys;
-        let streams: Vec<String> = scan.cursors.iter().map(|(s, _)| k.queue(*s)).collect();
-        let ids: Vec<&str> = scan.cursors.iter().map(|(_, id)| id.as_str()).collect();
-        let options = StreamReadOptions::default()
-            .group(keys::GROUP, &self.consumer)
-            .count(count);
-        let reply: Option<StreamReadReply> = self
-            .reader
-            .con()
-            .xread_options(&streams, &ids, &options)
-            .await?;
-        let mut found = Vec::new();
+        let cursors: Vec<(Shard, &str)> = scan
+            .cursors
+            .iter()
+            .map(|(s, id)| (*s, id.as_str()))
+            .collect();
+        let found = self.read_streams(&cursors, count, None).await?;
         let mut next = Vec::new();
-        for stream in reply.map(|r| r.keys).unwrap_or_default() {
-            let Some(shard) = k.shards().find(|s| k.queue(*s) == stream.key) else {
-                continue;
-            };
-            if stream.ids.len() >= count {
-                if let Some(last) = stream.ids.last() {
-                    next.push((shard, last.id.clone()));
+        for (shard, _) in &scan.cursors {
+            let mine: Vec<&Claimed> = found.iter().filter(|c| c.shard == *shard).collect();
+            if mine.len() >= count {
+                if let Some(last) = mine.last() {
+                    next.push((*shard, last.entry_id.clone()));
                 }
             }
-            found.extend(claimed(shard, stream.ids));
         }
         scan.cursors = next;
         Ok(found)
@@ -234,14 +286,13 @@ impl Store {
     /// Queue depth over all shards: entries in the streams (unread and in
     /// flight) and retries waiting.
     pub async fn queue_depth(&self) -> Result<(u64, u64), StoreError> {
-        let mut pipe = redis::pipe();
+        let mut reads = Vec::new();
         for shard in self.keys.shards() {
-            pipe.cmd("XLEN")
-                .arg(self.keys.queue(shard))
-                .cmd("ZCARD")
-                .arg(self.keys.retries(shard));
+            let (queue, retries) = (self.keys.queue(shard), self.keys.retries(shard));
+            reads.push((queue.clone(), redis::cmd("XLEN").arg(queue).clone()));
+            reads.push((retries.clone(), redis::cmd("ZCARD").arg(retries).clone()));
         }
-        let counts: Vec<u64> = pipe.query_async(&mut self.con()).await?;
+        let counts: Vec<u64> = self.con().pipeline_by_slot(reads).await?;
         let stream = counts.iter().step_by(2).sum();
         let retries = counts.iter().skip(1).step_by(2).sum();
         Ok((stream, retries))

@@ -129,6 +129,19 @@ return #ids
     )
 });
 
+/// Announces a change on a channel from inside a transaction. `PUBLISH`
+/// names no key, so a cluster client cannot place it; this script names the
+/// changed document as its key, so it runs in that document's slot with the
+/// rest of the transaction (a cluster still sends the message to every node).
+/// KEYS: 1 the changed document (not touched). ARGV: 1 channel, 2 message.
+pub static ANNOUNCE: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+return redis.call('PUBLISH', ARGV[1], ARGV[2])
+",
+    )
+});
+
 /// Replaces a stored document only if it is still the one read (a
 /// compare-and-set), and announces the change.
 /// KEYS: the document. ARGV: 1 the value read, 2 the new value, 3 the change

@@ -1,7 +1,8 @@
 //! Webhooks, the trigger index fan-out reads (only active webhooks are in
 //! it), and parking: deliveries for an inactive webhook wait in a
 //! per-webhook set and are re-queued when it becomes active again. Every
-//! change is announced on [`keys::CHANGES`] in the transaction that makes it.
+//! change is announced on [`keys::CHANGES`] in the transaction that makes it
+//! (from a script, so that on a cluster it runs in the webhook's slot).
 //!
 //! Secrets at rest: a webhook's signing secrets and receiver credentials
 //! (basic password, bearer token, custom header value) are sealed with the
@@ -206,16 +207,8 @@ impl Store {
             )
             .ignore();
         }
-        pipe.publish(keys::CHANGES, id).ignore();
-        let mut con = self.con();
-        match pipe.query_async::<()>(&mut con).await {
-            Err(e) if e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) => {
-                scripts::UNPARK.load_async(&mut con).await?;
-                pipe.query_async::<()>(&mut con).await?;
-            }
-            other => other?,
-        }
-        Ok(())
+        announce(&mut pipe, &k.webhook(org, id), id);
+        self.run_with_scripts(&pipe).await
     }
 
     /// Deletes a webhook with its index entries, parked deliveries, log,
@@ -245,8 +238,23 @@ impl Store {
         for h in 0..=super::deliveries::STATS_HOURS {
             pipe.del(k.webhook_stats(org, id, hour - h)).ignore();
         }
-        pipe.publish(keys::CHANGES, id).ignore();
-        pipe.query_async::<()>(&mut self.con()).await?;
+        announce(&mut pipe, &k.webhook(org, id), id);
+        self.run_with_scripts(&pipe).await
+    }
+
+    /// Runs a transaction that calls [`scripts::UNPARK`] or
+    /// [`scripts::ANNOUNCE`]; when Redis lost its script cache (a restart;
+    /// nothing of the transaction ran), loads them and sends it again.
+    async fn run_with_scripts(&self, pipe: &redis::Pipeline) -> Result<(), StoreError> {
+        let mut con = self.con();
+        match pipe.query_async::<()>(&mut con).await {
+            Err(e) if e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) => {
+                scripts::UNPARK.load_async(&mut con).await?;
+                scripts::ANNOUNCE.load_async(&mut con).await?;
+                pipe.query_async::<()>(&mut con).await?;
+            }
+            other => other?,
+        }
         Ok(())
     }
 
@@ -298,4 +306,11 @@ fn plugin_refs(w: &Webhook) -> impl Iterator<Item = &str> {
         .iter()
         .chain(&w.plugins.transforms)
         .map(|r| r.plugin.as_str())
+}
+
+/// Adds to `pipe` the announcement of a change of webhook `id` (stored at
+/// `key`) on [`keys::CHANGES`], placed in `key`'s slot ([`scripts::ANNOUNCE`]).
+fn announce(pipe: &mut redis::Pipeline, key: &str, id: &str) {
+    pipe.invoke_script(scripts::ANNOUNCE.key(key).arg(keys::CHANGES).arg(id))
+        .ignore();
 }

@@ -3,12 +3,14 @@
 
 mod api;
 mod cli;
+mod cluster;
 mod delivery;
 mod first_requests;
 mod ingest;
 mod plugin_host;
 mod recovery;
 mod redis_choice;
+mod redis_tls;
 mod resilience;
 mod sdk;
 mod secrets_at_rest;

@@ -14,7 +14,10 @@
 //! client reaches against the same receiver (this machine's limit for it).
 //! Scenarios: `plain`, `plugins`, `fanout`, `failing`, `slow`, `latency`,
 //! and `drain` (publish first with `--role api`, then measure a `--role
-//! worker` process delivering the backlog: delivery without publishing).
+//! worker` process delivering the backlog: delivery without publishing);
+//! `cluster` (one redis-server vs a 3-master Redis Cluster, 1 and 2 worker
+//! processes, work over 24 orgs) and `memory` (Redis bytes per pending and
+//! per kept delivery).
 //! Every load is bounded in count and time; everything runs on loopback.
 
 use herald_e2e::herald::{HeraldProcess, Options};
@@ -24,6 +27,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod cluster;
 mod measure;
 
 use measure::{bare_hyper, cpu_seconds, now_us, percentile, receiver, redis_command_stats, vm_mib};
@@ -304,5 +308,14 @@ async fn main() {
         .filter(|s| chosen.is_empty() || chosen.contains(&s.name))
     {
         run(s, batch, idle_wait).await;
+    }
+    if chosen.contains(&"cluster") {
+        for workers in [1, 2] {
+            cluster::run(false, workers, events).await;
+            cluster::run(true, workers, events).await;
+        }
+    }
+    if chosen.contains(&"memory") {
+        cluster::memory(events).await;
     }
 }

@@ -12,8 +12,8 @@ mod seed_flow;
 mod validation;
 
 use herald::config::Settings;
+use herald_e2e::backend::TestBackend;
 use herald_e2e::herald::{trusting_settings, Api, HeraldInProcess};
-use herald_e2e::redis::TestRedis;
 use herald_e2e::tls::TestCa;
 use serde_json::{json, Value};
 use std::time::Duration;
@@ -23,9 +23,9 @@ const WAIT: Duration = Duration::from_secs(20);
 
 /// A Redis, a CA for the receivers, and Herald in-process (all roles) on
 /// them; `configure` adjusts Herald's settings.
-async fn setup(configure: impl FnOnce(&mut Settings)) -> (TestRedis, TestCa, HeraldInProcess) {
-    let (redis, ca) = (TestRedis::start(), TestCa::new());
-    let mut settings = trusting_settings(&redis.url(), &ca);
+async fn setup(configure: impl FnOnce(&mut Settings)) -> (TestBackend, TestCa, HeraldInProcess) {
+    let (redis, ca) = (TestBackend::start(), TestCa::new());
+    let mut settings = trusting_settings(&redis, &ca);
     configure(&mut settings);
     let h = HeraldInProcess::start(settings, herald::serve::Role::All).await;
     (redis, ca, h)

@@ -1,9 +1,9 @@
 //! The webhook change feed across processes.
 
 use super::WAIT;
+use herald_e2e::backend::TestBackend;
 use herald_e2e::herald::{HeraldProcess, Options};
 use herald_e2e::receiver::Receiver;
-use herald_e2e::redis::TestRedis;
 use herald_e2e::tls::TestCa;
 use serde_json::json;
 
@@ -12,14 +12,13 @@ use serde_json::json;
 /// once through the change feed, not after the cache's TTL.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_change_made_through_one_process_applies_at_once_in_another() {
-    let (redis, ca) = (TestRedis::start(), TestCa::new());
+    let (redis, ca) = (TestBackend::start(), TestCa::new());
     let (first, second) = (
         Receiver::ok(Some(ca.server.clone())).await,
         Receiver::ok(Some(ca.server.clone())).await,
     );
-    let api = HeraldProcess::start(Options::trusting(&redis.url(), &ca, &[]).role("api")).await;
-    let _worker =
-        HeraldProcess::start(Options::trusting(&redis.url(), &ca, &[]).role("worker")).await;
+    let api = HeraldProcess::start(Options::trusting(&redis, &ca, &[]).role("api")).await;
+    let _worker = HeraldProcess::start(Options::trusting(&redis, &ca, &[]).role("worker")).await;
     let org = api.org().await;
     let hook = api
         .webhook(

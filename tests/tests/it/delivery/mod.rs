@@ -11,9 +11,9 @@ mod signing;
 mod streams_and_outcomes;
 
 use base64::Engine as _;
+use herald_e2e::backend::UsesRedis;
 use herald_e2e::herald::HeraldInProcess;
 use herald_e2e::receiver::Answer;
-use herald_e2e::redis::TestRedis;
 use herald_e2e::tls::TestCa;
 use hmac::{Hmac, Mac};
 use sha2::Sha256;
@@ -24,8 +24,8 @@ use std::time::Duration;
 const WAIT: Duration = Duration::from_secs(20);
 
 /// Herald in-process on `redis`, trusting `ca`, delivering to loopback.
-async fn herald(redis: &TestRedis, ca: &TestCa) -> HeraldInProcess {
-    HeraldInProcess::trusting(&redis.url(), ca).await
+async fn herald(redis: &(impl UsesRedis + ?Sized), ca: &TestCa) -> HeraldInProcess {
+    HeraldInProcess::trusting(redis, ca).await
 }
 
 /// A receiver's answer by request number: that status, at once.

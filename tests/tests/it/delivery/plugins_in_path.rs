@@ -2,14 +2,14 @@
 //! checked when a webhook is saved.
 
 use super::{herald, WAIT};
+use herald_e2e::backend::TestBackend;
 use herald_e2e::receiver::Receiver;
-use herald_e2e::redis::TestRedis;
 use herald_e2e::tls::TestCa;
 use serde_json::json;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn native_filters_and_plugins_in_the_path() {
-    let (redis, ca) = (TestRedis::start(), TestCa::new());
+    let (redis, ca) = (TestBackend::start(), TestCa::new());
     let receiver = Receiver::ok(Some(ca.server.clone())).await;
     let h = herald(&redis, &ca).await;
     for (name, file) in [

@@ -3,16 +3,16 @@
 
 use super::{answer, herald, WAIT};
 use herald::serve::Role;
+use herald_e2e::backend::TestBackend;
 use herald_e2e::barrier::Barrier;
 use herald_e2e::herald::{trusting_settings, HeraldInProcess};
 use herald_e2e::receiver::Receiver;
-use herald_e2e::redis::TestRedis;
 use herald_e2e::tls::TestCa;
 use serde_json::{json, Value};
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn retries_follow_the_schedule_then_dead() {
-    let (redis, ca) = (TestRedis::start(), TestCa::new());
+    let (redis, ca) = (TestBackend::start(), TestCa::new());
     let flaky = Receiver::start(
         Some(ca.server.clone()),
         answer(|n| if n < 2 { 500 } else { 200 }),
@@ -78,7 +78,7 @@ async fn retries_follow_the_schedule_then_dead() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn gone_deactivates_and_inactive_webhooks_wait() {
-    let (redis, ca) = (TestRedis::start(), TestCa::new());
+    let (redis, ca) = (TestBackend::start(), TestCa::new());
     let gone = Receiver::start(Some(ca.server.clone()), answer(|_| 410)).await;
     let h = herald(&redis, &ca).await;
     let org = h.org().await;
@@ -111,10 +111,10 @@ async fn gone_deactivates_and_inactive_webhooks_wait() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn queued_deliveries_wait_for_an_inactive_webhook() {
-    let (redis, ca) = (TestRedis::start(), TestCa::new());
+    let (redis, ca) = (TestBackend::start(), TestCa::new());
     let receiver = Receiver::ok(Some(ca.server.clone())).await;
     // An API-only Herald queues; nothing is delivered yet.
-    let settings = || trusting_settings(&redis.url(), &ca);
+    let settings = || trusting_settings(&redis, &ca);
     let api = HeraldInProcess::start(settings(), Role::Api).await;
     let org = api.org().await;
     let mut barrier = Barrier::new(&api, &org, &ca).await;

@@ -4,10 +4,10 @@
 
 use super::{herald, verify_standard, WAIT};
 use base64::Engine as _;
+use herald_e2e::backend::TestBackend;
 use herald_e2e::barrier::Barrier;
 use herald_e2e::herald::{HeraldProcess, Options};
 use herald_e2e::receiver::Receiver;
-use herald_e2e::redis::TestRedis;
 use herald_e2e::tls::TestCa;
 use hmac::{Hmac, Mac};
 use serde_json::json;
@@ -15,7 +15,7 @@ use sha2::Sha256;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn signed_https_delivery_with_log_and_idempotent_publish() {
-    let (redis, ca) = (TestRedis::start(), TestCa::new());
+    let (redis, ca) = (TestBackend::start(), TestCa::new());
     let receiver = Receiver::ok(Some(ca.server.clone())).await;
     let h = herald(&redis, &ca).await;
     let org = h.org().await;
@@ -101,10 +101,10 @@ async fn signed_https_delivery_with_log_and_idempotent_publish() {
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn hex_signature_and_receiver_auth() {
-    let (redis, ca) = (TestRedis::start(), TestCa::new());
+    let (redis, ca) = (TestBackend::start(), TestCa::new());
     let receiver = Receiver::ok(Some(ca.server.clone())).await;
     // The binary: its log is checked for secrets below.
-    let h = HeraldProcess::start(Options::trusting(&redis.url(), &ca, &[])).await;
+    let h = HeraldProcess::start(Options::trusting(&redis, &ca, &[])).await;
     let org = h.org().await;
     let hex_hook = h
         .webhook(&org, json!({"name": "legacy", "url": receiver.url(), "active": true, "signature": "hex",

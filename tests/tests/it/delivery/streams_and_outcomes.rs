@@ -2,27 +2,23 @@
 //! a burst of mixed outcomes recorded exactly.
 
 use super::{answer, herald, WAIT};
-use herald::store::keys::{self, Keys, Shard};
+use herald::store::keys;
+use herald_e2e::backend::TestBackend;
 use herald_e2e::herald::{Api, HeraldProcess, Options};
 use herald_e2e::receiver::Receiver;
-use herald_e2e::redis::TestRedis;
 use herald_e2e::tls::TestCa;
 use serde_json::{json, Value};
 use std::time::Duration;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn ingest_stream_metrics_and_graceful_shutdown() {
-    let (redis, ca) = (TestRedis::start(), TestCa::new());
+    let (redis, ca) = (TestBackend::start(), TestCa::new());
     let receiver = Receiver::ok(Some(ca.server.clone())).await;
     // The binary: SIGTERM and its exit code are part of the test.
-    let mut h = HeraldProcess::start(Options::trusting(&redis.url(), &ca, &[])).await;
+    let mut h = HeraldProcess::start(Options::trusting(&redis, &ca, &[])).await;
     let org = h.org().await;
     h.webhook(&org, json!({"name": "s", "url": receiver.url(), "active": true, "triggers": [{"event": "from.stream"}]})).await;
-    let client = redis::Client::open(redis.url()).expect("client");
-    let mut con = client
-        .get_multiplexed_async_connection()
-        .await
-        .expect("redis");
+    let mut con = redis.connection().await;
     let _: String = redis::cmd("XADD")
         .arg(keys::INGEST)
         .arg("*")
@@ -73,7 +69,7 @@ async fn ingest_stream_metrics_and_graceful_shutdown() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_burst_of_mixed_outcomes_is_recorded_exactly() {
     const EVENTS: usize = 300;
-    let (redis, ca) = (TestRedis::start(), TestCa::new());
+    let (redis, ca) = (TestBackend::start(), TestCa::new());
     let ok = Receiver::ok(Some(ca.server.clone())).await;
     let failing = Receiver::start(Some(ca.server.clone()), answer(|_| 500)).await;
     let h = herald(&redis, &ca).await;
@@ -141,18 +137,6 @@ async fn a_burst_of_mixed_outcomes_is_recorded_exactly() {
     assert_eq!(failing.received().len(), 2 * EVENTS);
 
     // Every entry acknowledged and deleted; nothing left pending or waiting.
-    let mut con = redis::Client::open(redis.url())
-        .expect("url")
-        .get_multiplexed_async_connection()
-        .await
-        .expect("redis");
-    let (len, retries): (u64, u64) = redis::pipe()
-        .cmd("XLEN")
-        .arg(Keys::new(1).queue(Shard(0)))
-        .cmd("ZCARD")
-        .arg(Keys::new(1).retries(Shard(0)))
-        .query_async(&mut con)
-        .await
-        .expect("queue depth");
+    let (len, retries) = redis.queue_left().await;
     assert_eq!((len, retries), (0, 0));
 }
