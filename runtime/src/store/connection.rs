@@ -83,14 +83,21 @@ impl RedisTarget {
 }
 
 /// Opens connections to one target (each kind of connection Herald needs).
+// One per store, cloned only with it: the size of a client does not matter.
+#[allow(clippy::large_enum_variant)]
 #[derive(Clone)]
 pub(crate) enum Connector {
     Single(redis::Client),
-    Cluster {
-        client: ClusterClient,
-        target: RedisTarget,
-        seeds: Vec<String>,
-    },
+    Cluster(Box<ClusterConnector>),
+}
+
+/// What a cluster connector keeps: the client, and how to build another
+/// (RESP3, for the change feed).
+#[derive(Clone)]
+pub(crate) struct ClusterConnector {
+    client: ClusterClient,
+    target: RedisTarget,
+    seeds: Vec<String>,
 }
 
 /// Connection settings shared by every connection of a store.
@@ -125,11 +132,11 @@ impl Connector {
                 Some(certs) => redis::Client::build_with_tls(url.as_str(), certs)?,
                 None => redis::Client::open(url.as_str())?,
             })),
-            Nodes::Cluster(seeds) => Ok(Connector::Cluster {
+            Nodes::Cluster(seeds) => Ok(Connector::Cluster(Box::new(ClusterConnector {
                 client: cluster_builder(target, seeds)?.build()?,
                 target: target.clone(),
                 seeds: seeds.clone(),
-            }),
+            }))),
         }
     }
 
@@ -141,8 +148,9 @@ impl Connector {
                     .get_connection_manager_with_config(manager_config(response_timeout))
                     .await?,
             )),
-            Connector::Cluster { client, .. } => Ok(Con::Cluster(
-                client
+            Connector::Cluster(cluster) => Ok(Con::Cluster(
+                cluster
+                    .client
                     .get_async_connection_with_config(
                         ClusterConfig::new()
                             .set_response_timeout(response_timeout)
@@ -170,9 +178,9 @@ impl Connector {
                     .filter_map(|m| async move { m.get_payload::<String>().ok() })
                     .boxed())
             }
-            Connector::Cluster { target, seeds, .. } => {
+            Connector::Cluster(cluster) => {
                 let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-                let client = cluster_builder(target, seeds)?
+                let client = cluster_builder(&cluster.target, &cluster.seeds)?
                     .use_protocol(redis::ProtocolVersion::RESP3)
                     .push_sender(tx)
                     .build()?;

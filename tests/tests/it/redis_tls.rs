@@ -13,6 +13,7 @@ use std::process::Command;
 use std::time::Duration;
 
 const PASSWORD: &str = "acl-test-password-0f3c";
+const ADMIN_PASSWORD: &str = "admin-test-password-77e1";
 
 /// The README's `ACL SETUSER herald …` line, with the test's password.
 fn readme_acl_line() -> Vec<String> {
@@ -26,9 +27,18 @@ fn readme_acl_line() -> Vec<String> {
         .collect()
 }
 
+/// `redis-cli` as the test's own admin user (the default user is switched
+/// off once Herald runs).
 fn cli(port: u16, args: &[String]) -> String {
     let out = Command::new("redis-cli")
         .args(["-p", &port.to_string()])
+        .args([
+            "--user",
+            "admin",
+            "--pass",
+            ADMIN_PASSWORD,
+            "--no-auth-warning",
+        ])
         .args(args)
         .output()
         .expect("redis-cli");
@@ -59,6 +69,19 @@ fn tls_redis(ca: &TestCa) -> (TestRedis, u16) {
 async fn tls_and_an_acl_user_limited_to_what_herald_needs() {
     let ca = TestCa::new();
     let (redis, tls_port) = tls_redis(&ca);
+    let admin = Command::new("redis-cli")
+        .args(["-p", &redis.port().to_string()])
+        .args([
+            "ACL",
+            "SETUSER",
+            "admin",
+            "on",
+            &format!(">{ADMIN_PASSWORD}"),
+        ])
+        .args(["~*", "&*", "+@all"])
+        .output()
+        .expect("redis-cli");
+    assert!(String::from_utf8_lossy(&admin.stdout).contains("OK"));
     let acl = readme_acl_line();
     assert_eq!(cli(redis.port(), &acl).trim(), "OK", "{acl:?}");
     let url = format!("rediss://herald:{PASSWORD}@localhost:{tls_port}/");
