@@ -38,7 +38,13 @@ impl TestCluster {
     ///
     /// Panics (failing the test) when the cluster does not form.
     pub fn start() -> Self {
-        let nodes: Vec<TestRedis> = (0..6)
+        Self::start_with_replicas(true)
+    }
+
+    /// Three masters, each with a replica when `replicas` (else masters only).
+    pub fn start_with_replicas(replicas: bool) -> Self {
+        let count = if replicas { 6 } else { 3 };
+        let nodes: Vec<TestRedis> = (0..count)
             .map(|_| {
                 let bus = free_port().to_string();
                 TestRedis::start_with(&[
@@ -65,7 +71,8 @@ impl TestCluster {
             create.arg(format!("127.0.0.1:{}", node.port()));
         }
         let out = create
-            .args(["--cluster-replicas", "1", "--cluster-yes"])
+            .args(["--cluster-replicas", if replicas { "1" } else { "0" }])
+            .arg("--cluster-yes")
             .output()
             .expect("redis-cli must be installed (tests/run.sh installs it)");
         assert!(
@@ -76,7 +83,9 @@ impl TestCluster {
         );
         let cluster = TestCluster { nodes };
         cluster.wait_ok(Duration::from_secs(60));
-        cluster.wait_replicas_linked(Duration::from_secs(60));
+        if replicas {
+            cluster.wait_replicas_linked(Duration::from_secs(60));
+        }
         cluster
     }
 

@@ -8,7 +8,8 @@
 //! - `{herald}`, the global slot: the org list, API keys and each org's key
 //!   index, the plugin registry, the event-type catalogue, rejected ingest
 //!   entries and the layout record.
-//! - `{sN}`, one slot per queue shard (`N` in `0..shards`): the shard's work
+//! - `{sN}` (or `{sN-k}`, see [`Keys::new`]), one slot per queue shard (`N`
+//!   in `0..shards`): the shard's work
 //!   stream and retry set, and all the data of the orgs assigned to it:
 //!   the org record, its webhooks and trigger index, events, deliveries and
 //!   their attempts, webhook logs, dead letters, parked deliveries, stats.
@@ -38,9 +39,30 @@ pub const CHANGES: &str = "herald:changes";
 pub struct Shard(pub u16);
 
 /// Builds key names for a store with a given number of shards.
-#[derive(Debug, Clone, Copy)]
+#[derive(Debug, Clone)]
 pub struct Keys {
     shards: u16,
+    /// Each shard's hash tag (`s3`, or `s3-17` where a suffix spreads the
+    /// shards' slots evenly over the slot space).
+    tags: std::sync::Arc<[Box<str>]>,
+}
+
+/// The hash tag of `shard` of `shards`, chosen so that the shards' slots
+/// are spread evenly over the 16384 slots (shard `n` lands in the `n`-th
+/// equal part), and with them over a cluster's masters, whose slot ranges
+/// are contiguous: `sN` itself when it lands there (always with one
+/// shard), else `sN-k` with the smallest `k` that does. A pure function of
+/// its arguments: every process and version names the same keys.
+fn spread_tag(shard: u16, shards: u16) -> String {
+    let part = |slot: u16| u32::from(slot) * u32::from(shards) / 16384;
+    let plain = format!("s{shard}");
+    if part(crc16(plain.as_bytes()) % 16384) == u32::from(shard) {
+        return plain;
+    }
+    (1u32..)
+        .map(|k| format!("s{shard}-{k}"))
+        .find(|tag| part(crc16(tag.as_bytes()) % 16384) == u32::from(shard))
+        .unwrap_or(plain)
 }
 
 /// FNV-1a, 32 bits: a stable hash (the same in every process and version).
@@ -53,10 +75,23 @@ fn fnv1a(text: &str) -> u32 {
 const GLOBAL: &str = "herald:{herald}";
 
 impl Keys {
-    /// Key names for `shards` shards (at least 1).
+    /// Key names for `shards` shards (at least 1), their slots spread
+    /// evenly ([`Keys::layout`] records that a store is laid out so).
     pub fn new(shards: u16) -> Self {
+        let shards = shards.max(1);
         Keys {
-            shards: shards.max(1),
+            shards,
+            tags: (0..shards).map(|n| spread_tag(n, shards).into()).collect(),
+        }
+    }
+
+    /// Key names as stores laid out before the spread tags have them
+    /// (`sN` for every shard).
+    pub fn plain(shards: u16) -> Self {
+        let shards = shards.max(1);
+        Keys {
+            shards,
+            tags: (0..shards).map(|n| format!("s{n}").into()).collect(),
         }
     }
 
@@ -76,7 +111,12 @@ impl Keys {
     }
 
     fn org_prefix(&self, org: &str) -> String {
-        shard_prefix(self.shard_of(org))
+        self.shard_prefix(self.shard_of(org))
+    }
+
+    fn shard_prefix(&self, shard: Shard) -> String {
+        let tag = self.tags.get(usize::from(shard.0)).map_or("s0", |t| &**t);
+        format!("herald:{{{tag}}}")
     }
 
     // ---- the global slot ----
@@ -131,17 +171,17 @@ impl Keys {
 
     /// A shard's work stream (consumer group [`GROUP`]).
     pub fn queue(&self, shard: Shard) -> String {
-        format!("{}:q", shard_prefix(shard))
+        format!("{}:q", self.shard_prefix(shard))
     }
 
     /// A shard's due retries: sorted set, score = due Unix ms, member = delivery id.
     pub fn retries(&self, shard: Shard) -> String {
-        format!("{}:retry", shard_prefix(shard))
+        format!("{}:retry", self.shard_prefix(shard))
     }
 
     /// Webhooks of the shard's orgs using a plugin: set.
     pub fn plugin_users(&self, shard: Shard, reference: &str) -> String {
-        format!("{}:plugin-users:{reference}", shard_prefix(shard))
+        format!("{}:plugin-users:{reference}", self.shard_prefix(shard))
     }
 
     // ---- a shard's slot: an org's data ----
@@ -213,12 +253,8 @@ impl Keys {
 
     /// A delivery in a known shard (read from that shard's stream).
     pub fn delivery_in(&self, shard: Shard, id: &str) -> String {
-        format!("{}:dlv:{id}", shard_prefix(shard))
+        format!("{}:dlv:{id}", self.shard_prefix(shard))
     }
-}
-
-fn shard_prefix(shard: Shard) -> String {
-    format!("herald:{{s{}}}", shard.0)
 }
 
 /// The hash slot of a key, as Redis Cluster computes it (CRC16 of the hash
@@ -257,6 +293,23 @@ mod tests {
         assert_eq!(slot("{user1000}.following"), slot("{user1000}.followers"));
         assert_eq!(slot("foo{}{bar}"), slot("foo{}{bar}"));
         assert_eq!(slot("foo{{bar}}zap"), crc16(b"{bar") % 16384);
+    }
+
+    #[test]
+    fn shard_slots_spread_evenly_and_one_shard_keeps_its_old_name() {
+        assert_eq!(Keys::new(1).queue(Shard(0)), Keys::plain(1).queue(Shard(0)));
+        for shards in [2u16, 3, 12, 64, 256] {
+            let k = Keys::new(shards);
+            for shard in k.shards() {
+                let part = u32::from(slot(&k.queue(shard))) * u32::from(shards) / 16384;
+                assert_eq!(
+                    part,
+                    u32::from(shard.0),
+                    "{shards} shards: {}",
+                    k.queue(shard)
+                );
+            }
+        }
     }
 
     #[test]

@@ -205,7 +205,7 @@ impl Store {
         Ok(Store {
             con,
             connector,
-            keys: Keys::new(options.shards.unwrap_or(0)),
+            keys: Keys::new(options.shards.unwrap_or(1)),
             shards_configured: options.shards,
             wait_replicas: options.wait_replicas,
             retention: options.retention,
@@ -256,15 +256,10 @@ impl Store {
             }
             None => 1,
         };
-        let (_, stored): (i64, Option<u16>) = redis::pipe()
-            .cmd("HSETNX")
-            .arg(&key)
-            .arg("shards")
+        let (stored, tags): (Option<u16>, Option<String>) = scripts::LAYOUT
+            .key(&key)
             .arg(proposed)
-            .cmd("HGET")
-            .arg(&key)
-            .arg("shards")
-            .query_async(&mut self.con())
+            .invoke_async(&mut self.con())
             .await?;
         let stored = stored.unwrap_or(proposed);
         match self.shards_configured {
@@ -272,7 +267,10 @@ impl Store {
                 Err(StoreError::Layout { stored, configured })
             }
             _ => {
-                self.keys = Keys::new(stored);
+                self.keys = match tags.as_deref() {
+                    Some("spread") => Keys::new(stored),
+                    _ => Keys::plain(stored),
+                };
                 Ok(())
             }
         }

@@ -113,30 +113,57 @@ impl Store {
         again: bool,
     ) -> Result<(), StoreError> {
         let now = now_ms();
-        for (shard, writes) in &batch.shards {
-            if written.contains(shard) {
-                continue;
-            }
-            if again {
-                if let Some(first) = writes.acks.first() {
-                    let pending: redis::Value = redis::cmd("XPENDING")
-                        .arg(self.keys.queue(*shard))
-                        .arg(keys::GROUP)
-                        .arg(*first)
-                        .arg(*first)
-                        .arg(1)
-                        .query_async(&mut self.con())
-                        .await?;
-                    if matches!(&pending, redis::Value::Array(items) if items.is_empty()) {
-                        written.insert(*shard);
-                        continue;
-                    }
+        // Shards live on different masters on a cluster: their transactions
+        // go out together, not one after another.
+        let results = futures_util::future::join_all(
+            batch
+                .shards
+                .iter()
+                .filter(|(shard, _)| !written.contains(*shard))
+                .map(|(shard, writes)| async move {
+                    (*shard, self.write_shard(*shard, writes, now, again).await)
+                }),
+        )
+        .await;
+        let mut first_error = None;
+        for (shard, result) in results {
+            match result {
+                Ok(()) => {
+                    written.insert(shard);
+                }
+                Err(e) => {
+                    first_error.get_or_insert(e);
                 }
             }
-            let pipe = self.outcome_pipeline(*shard, writes, now);
-            pipe.query_async::<()>(&mut self.con()).await?;
-            written.insert(*shard);
         }
+        first_error.map_or(Ok(()), Err)
+    }
+
+    /// One shard's transaction of [`Store::write_outcomes`].
+    async fn write_shard(
+        &self,
+        shard: Shard,
+        writes: &ShardBatch<'_>,
+        now: i64,
+        again: bool,
+    ) -> Result<(), StoreError> {
+        if again {
+            if let Some(first) = writes.acks.first() {
+                let pending: redis::Value = redis::cmd("XPENDING")
+                    .arg(self.keys.queue(shard))
+                    .arg(keys::GROUP)
+                    .arg(*first)
+                    .arg(*first)
+                    .arg(1)
+                    .query_async(&mut self.con())
+                    .await?;
+                if matches!(&pending, redis::Value::Array(items) if items.is_empty()) {
+                    return Ok(());
+                }
+            }
+        }
+        let pipe = self.outcome_pipeline(shard, writes, now);
+        pipe.query_async::<()>(&mut self.con()).await?;
         Ok(())
     }
 

@@ -101,7 +101,7 @@ impl Queue {
         count: usize,
         block: Duration,
     ) -> Result<Vec<Claimed>, StoreError> {
-        let k = self.reader.keys;
+        let k = self.reader.keys.clone();
         let all: Vec<(Shard, &str)> = k.shards().map(|s| (s, ">")).collect();
         let reply = if self.reader.is_cluster() {
             let share = count.div_ceil(all.len()).max(1);
@@ -138,7 +138,7 @@ impl Queue {
         count: usize,
         block: Option<Duration>,
     ) -> redis::RedisResult<Vec<Claimed>> {
-        let k = self.reader.keys;
+        let k = self.reader.keys.clone();
         let consumer = self.consumer.as_str();
         let options = move || {
             let options = StreamReadOptions::default()
@@ -158,8 +158,8 @@ impl Queue {
         let replies = try_join_all(calls.into_iter().map(|call| {
             let mut con = self.reader.con();
             let options = options();
+            let keys: Vec<String> = call.iter().map(|(s, _)| k.queue(*s)).collect();
             async move {
-                let keys: Vec<String> = call.iter().map(|(s, _)| k.queue(*s)).collect();
                 let ids: Vec<&str> = call.iter().map(|(_, id)| *id).collect();
                 let reply: Option<StreamReadReply> =
                     con.xread_options(&keys, &ids, &options).await?;

@@ -129,6 +129,22 @@ return #ids
     )
 });
 
+/// Records the layout on first use and returns it: the shard count, and
+/// `spread` for a store laid out with spread shard tags (`Keys::new`); a
+/// store recorded before them has no `tags` field (`Keys::plain`).
+/// KEYS: 1 the layout hash. ARGV: 1 the shard count proposed.
+/// Returns [shards, tags or nil].
+pub static LAYOUT: LazyLock<Script> = LazyLock::new(|| {
+    Script::new(
+        r"
+if redis.call('HSETNX', KEYS[1], 'shards', ARGV[1]) == 1 then
+  redis.call('HSET', KEYS[1], 'tags', 'spread')
+end
+return redis.call('HMGET', KEYS[1], 'shards', 'tags')
+",
+    )
+});
+
 /// Announces a change on a channel from inside a transaction. `PUBLISH`
 /// names no key, so a cluster client cannot place it; this script names the
 /// changed document as its key, so it runs in that document's slot with the

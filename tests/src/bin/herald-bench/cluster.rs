@@ -1,5 +1,5 @@
 //! The `cluster` scenarios: the same load on one `redis-server` and on a
-//! 3-master, 3-replica Redis Cluster, with 1 and 2 worker processes (and
+//! 3-master Redis Cluster (no replicas: like for like on one machine), with 1 and 2 worker processes (and
 //! one API process publishing), many orgs so the work spreads over every
 //! shard; and `memory`: what Redis holds per pending delivery and per
 //! delivery kept in the log.
@@ -15,7 +15,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-const ORGS: usize = 24;
+const ORGS: usize = 96;
 
 fn options(redis: &TestBackend, role: &str) -> Options {
     let (name, value) = redis.redis_env();
@@ -46,21 +46,21 @@ fn redis_pids(redis: &TestBackend) -> Vec<u32> {
     }
 }
 
-/// `XACK` calls per master since start (one per delivery outcome group):
-/// where the work was done.
-fn acks_per_master(redis: &TestBackend) -> BTreeMap<u16, u64> {
+/// Deliveries per master: each org's events go to the master holding its
+/// shard's slot (every org gets the same number of events).
+fn deliveries_per_master(
+    redis: &TestBackend,
+    orgs: &[String],
+    events: usize,
+) -> BTreeMap<u16, usize> {
     let mut out = BTreeMap::new();
     if let TestBackend::Cluster(c) = redis {
-        for m in c.masters() {
-            let stats = c.cli(m.port, &["INFO", "commandstats"]).unwrap_or_default();
-            let calls = stats
-                .lines()
-                .find(|l| l.starts_with("cmdstat_xack:"))
-                .and_then(|l| l.split("calls=").nth(1))
-                .and_then(|v| v.split(',').next())
-                .and_then(|v| v.parse().ok())
-                .unwrap_or(0);
-            out.insert(m.port, calls);
+        let keys = herald::store::Keys::new(12);
+        for org in orgs {
+            let slot = herald::store::keys::slot(&keys.queue(keys.shard_of(org)));
+            if let Some(m) = c.master_of(slot) {
+                *out.entry(m.port).or_default() += events / orgs.len();
+            }
         }
     }
     out
@@ -105,7 +105,7 @@ async fn publish(api: &HeraldProcess, orgs: &[String], events: usize) -> f64 {
 /// worker processes on one server or a cluster.
 pub(crate) async fn run(cluster: bool, workers: usize, events: usize) {
     let redis = if cluster {
-        TestBackend::Cluster(TestCluster::start())
+        TestBackend::Cluster(TestCluster::start_with_replicas(false))
     } else {
         TestBackend::Single(TestRedis::start())
     };
@@ -157,7 +157,7 @@ pub(crate) async fn run(cluster: bool, workers: usize, events: usize) {
     let name = format!(
         "{}, {workers} worker process(es)",
         if cluster {
-            "cluster (3 masters + 3 replicas)"
+            "cluster (3 masters)"
         } else {
             "one redis-server"
         }
@@ -170,16 +170,21 @@ pub(crate) async fn run(cluster: bool, workers: usize, events: usize) {
         seen.arrivals.len() as f64 / span
     );
     println!("CPU seconds: herald processes {herald_cpu:.1}, redis servers {redis_cpu:.1}");
-    let acks = acks_per_master(&redis);
-    if !acks.is_empty() {
-        let total: u64 = acks.values().sum();
-        let shares: Vec<String> = acks
+    let spread = deliveries_per_master(&redis, &orgs, events);
+    if !spread.is_empty() {
+        let total: usize = spread.values().sum();
+        let shares: Vec<String> = spread
             .values()
             .map(|n| format!("{:.0}%", 100.0 * *n as f64 / total.max(1) as f64))
             .collect();
+        let shards: std::collections::BTreeSet<u16> = orgs
+            .iter()
+            .map(|o| herald::store::Keys::new(12).shard_of(o).0)
+            .collect();
         println!(
-            "outcome writes (XACK calls) per master: {acks:?} = {}",
-            shares.join(" / ")
+            "deliveries per master: {} (the orgs fall in {} of 12 shards)",
+            shares.join(" / "),
+            shards.len()
         );
     }
     println!();
