@@ -182,7 +182,10 @@ async fn queue_shards_spread_over_every_master() {
     }
     println!("queue shards per master: {per_master:?}");
     assert_eq!(per_master.len(), 3, "{per_master:?}");
-    assert!(per_master.values().all(|n| *n == 4), "evenly: {per_master:?}");
+    assert!(
+        per_master.values().all(|n| *n == 4),
+        "evenly: {per_master:?}"
+    );
 
     // Orgs land in every shard; all of their events arrive.
     let orgs = orgs_with_hooks(&api, &receiver, 24).await;
