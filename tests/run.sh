@@ -34,7 +34,9 @@ cargo test --release --workspace --all-targets
 cargo test --release --workspace --doc
 
 echo "==> the core end-to-end tests again, on a Redis Cluster (3 masters, 3 replicas; HERALD_TEST_REDIS=cluster)"
-HERALD_TEST_REDIS=cluster cargo test --release -p herald-e2e --test it -- \
+# (--workspace as above, so nothing is built again: selecting one
+# package would unify features differently and rebuild wasmtime.)
+HERALD_TEST_REDIS=cluster cargo test --release --workspace --tests -- \
   api::seed_flow api::keys_plugins_secrets delivery::retries delivery::change_feed \
   delivery::plugins_in_path delivery::signing delivery::streams_and_outcomes
 
