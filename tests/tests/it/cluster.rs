@@ -77,6 +77,19 @@ async fn publish_paced(
     failed
 }
 
+/// One publisher task per org, each publishing `e0`…`e{events-1}` with
+/// `pause` after each batch; each answers how many tries were refused.
+fn spawn_publishers(
+    api: &Api,
+    orgs: &[(String, String)],
+    events: usize,
+    pause: Duration,
+) -> Vec<tokio::task::JoinHandle<usize>> {
+    orgs.iter()
+        .map(|(org, _)| tokio::spawn(publish_paced(api.clone(), org.clone(), 0..events, pause)))
+        .collect()
+}
+
 /// Herald processes on `cluster`: one API and `workers` workers.
 async fn heralds(
     cluster: &TestBackend,
@@ -205,16 +218,7 @@ async fn three_workers_share_the_work_without_double_sends() {
     let receiver = Receiver::ok(Some(ca.server.clone())).await;
     let (api, workers) = heralds(&backend, &ca, 3).await;
     let orgs = orgs_with_hooks(&api, &receiver, 6).await;
-    let publishers: Vec<_> = orgs
-        .iter()
-        .map(|(org, _)| {
-            tokio::spawn(publish_until_accepted(
-                (*api).clone(),
-                org.clone(),
-                0..EVENTS,
-            ))
-        })
-        .collect();
+    let publishers = spawn_publishers(&api, &orgs, EVENTS, Duration::ZERO);
     for p in publishers {
         p.await.expect("publisher");
     }
@@ -256,13 +260,7 @@ async fn a_master_killed_under_load_loses_nothing_accepted() {
         heralds_with(&backend, &ca, 2, &[("HERALD_REDIS_WAIT_REPLICAS", "1")]).await;
     let orgs = orgs_with_hooks(&api, &receiver, ORGS).await;
     // Paced, so that the kill lands while events are still being published.
-    let publishers: Vec<_> = orgs
-        .iter()
-        .map(|(org, _)| {
-            let pause = Duration::from_millis(100);
-            tokio::spawn(publish_paced(api.clone(), org.clone(), 0..EVENTS, pause))
-        })
-        .collect();
+    let publishers = spawn_publishers(&api, &orgs, EVENTS, Duration::from_millis(100));
     receiver.wait_for(1000, Duration::from_secs(120)).await;
     let TestBackend::Cluster(cluster) = &mut backend else {
         unreachable!("started as a cluster")
@@ -316,16 +314,7 @@ async fn slots_moved_under_load_lose_nothing() {
     let receiver = Receiver::ok(Some(ca.server.clone())).await;
     let (api, _workers) = heralds(&backend, &ca, 2).await;
     let orgs = orgs_with_hooks(&api, &receiver, ORGS).await;
-    let publishers: Vec<_> = orgs
-        .iter()
-        .map(|(org, _)| {
-            tokio::spawn(publish_until_accepted(
-                (*api).clone(),
-                org.clone(),
-                0..EVENTS,
-            ))
-        })
-        .collect();
+    let publishers = spawn_publishers(&api, &orgs, EVENTS, Duration::ZERO);
     receiver
         .wait_for(ORGS * EVENTS / 5, Duration::from_secs(120))
         .await;
