@@ -3,7 +3,9 @@
 # toolchain: installs what is missing (wasm32-wasip2 target, redis-server),
 # builds the plugins from source, checks formatting and lints, builds the
 # workspace once in release and runs all tests (unit, end-to-end, doc, and
-# each benchmark once as a test), the core end-to-end tests a second time on
+# each benchmark once as a test; the dashboard's browser test among them,
+# in Debian's Chromium: tests/browser/tools.sh installs it and
+# playwright-core), the core end-to-end tests a second time on
 # a Redis Cluster (HERALD_TEST_REDIS=cluster), then the API contract test
 # (tests/contract.sh: python tools cached in ~/.cache/herald), then the
 # container test (deploy/test/run.sh: image, compose, Kubernetes manifests).
@@ -17,6 +19,7 @@ cd "$herald_root"
 ensure_toolchain_parts
 ensure_redis
 ensure_tools
+bash tests/browser/tools.sh
 build_plugins
 
 echo "==> cargo fmt --check"

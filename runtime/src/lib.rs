@@ -25,6 +25,8 @@
 //! - [`retry`]: the schedule, jitter and `Retry-After`.
 //! - [`recorder`]: outcomes written in groups, each with its acknowledgement.
 //! - [`metrics`]: Prometheus counters and histograms.
+//! - [`ui`]: the dashboard and customer portal at `/ui/`, a client of the
+//!   API with cookie sessions ([`api::session`]).
 //!
 //! Around them: [`config`] (settings), [`app`] (the state handlers and
 //! workers share; [`auth_limit`] counts failed authentications per address),
@@ -61,4 +63,5 @@ pub mod shutdown;
 pub mod sign;
 pub mod store;
 pub mod takeover;
+pub mod ui;
 pub mod worker;

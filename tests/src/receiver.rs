@@ -40,6 +40,9 @@ impl Received {
 pub type Answer =
     Arc<dyn Fn(usize, &Received) -> (u16, Vec<(String, String)>, Duration) + Send + Sync>;
 
+/// An [`Answer`] header of this name is sent as the response body instead.
+pub const TEST_BODY: &str = "x-test-body";
+
 /// A running receiver.
 pub struct Receiver {
     addr: SocketAddr,
@@ -123,8 +126,14 @@ impl Receiver {
                             if !delay.is_zero() {
                                 tokio::time::sleep(delay).await;
                             }
-                            let mut response =
-                                hyper::Response::new(Full::new(Bytes::from(format!("answer {n}"))));
+                            // A pseudo-header `x-test-body` is the body, not a header.
+                            let (bodies, extra): (Vec<_>, Vec<_>) =
+                                extra.into_iter().partition(|(k, _)| k == TEST_BODY);
+                            let text = bodies
+                                .into_iter()
+                                .next()
+                                .map_or_else(|| format!("answer {n}"), |(_, v)| v);
+                            let mut response = hyper::Response::new(Full::new(Bytes::from(text)));
                             *response.status_mut() = hyper::StatusCode::from_u16(status)
                                 .unwrap_or(hyper::StatusCode::OK);
                             for (k, v) in extra {

@@ -104,7 +104,8 @@ impl FromRequestParts<Arc<App>> for Caller {
         // without one learns nothing and is answered 401 as always.
         let presented = parts
             .headers
-            .contains_key(axum::http::header::AUTHORIZATION);
+            .contains_key(axum::http::header::AUTHORIZATION)
+            || super::session::cookie(parts).is_some();
         if let Err(e) = &result {
             if presented && e.status() == axum::http::StatusCode::UNAUTHORIZED {
                 let peer = parts
@@ -120,41 +121,51 @@ impl FromRequestParts<Arc<App>> for Caller {
     }
 }
 
-/// The caller a request's key names; 401 when there is none.
+/// The caller a request's key names (or, without an `Authorization`
+/// header, its dashboard session: [`super::session`]); 401 when there is none.
 async fn authenticate(parts: &Parts, app: &App) -> Result<Caller, ApiError> {
-    {
-        let header = parts
-            .headers
-            .get(axum::http::header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok());
-        let Some(key) = header
-            .and_then(|h| h.strip_prefix("Bearer "))
-            .map(str::trim)
-        else {
-            return Err(ApiError::unauthorized("send `Authorization: Bearer <key>`"));
-        };
-        if let Some(token) = app.settings.admin_token.as_deref() {
-            if constant_time_eq(token.as_bytes(), key.as_bytes()) {
-                return Ok(Caller::Operator);
-            }
+    let header = parts
+        .headers
+        .get(axum::http::header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok());
+    if header.is_none() {
+        if let Some(caller) = super::session::caller(parts, app).await? {
+            return Ok(caller);
         }
-        let unknown = || ApiError::unauthorized("unknown or revoked key");
-        let id = key
-            .strip_prefix("hk_")
-            .and_then(|rest| rest.split_once('_'))
-            .map(|(id, _)| id)
-            .filter(|id| !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric()))
-            .ok_or_else(unknown)?;
-        let stored: StoredKey = app.store.api_key(id).await?.ok_or_else(unknown)?;
-        if !constant_time_eq(stored.sha256.as_bytes(), hash_key(key).as_bytes()) {
-            return Err(unknown());
-        }
-        Ok(Caller::Key {
-            org: stored.org,
-            id: stored.id,
-            permissions: stored.permissions,
-        })
     }
+    let Some(key) = header
+        .and_then(|h| h.strip_prefix("Bearer "))
+        .map(str::trim)
+    else {
+        return Err(ApiError::unauthorized("send `Authorization: Bearer <key>`"));
+    };
+    key_caller(app, key).await
+}
+
+/// The caller `key` names (the operator key or an org's API key); 401
+/// when it names none.
+pub async fn key_caller(app: &App, key: &str) -> Result<Caller, ApiError> {
+    if let Some(token) = app.settings.admin_token.as_deref() {
+        if constant_time_eq(token.as_bytes(), key.as_bytes()) {
+            return Ok(Caller::Operator);
+        }
+    }
+    let unknown = || ApiError::unauthorized("unknown or revoked key");
+    let id = key
+        .strip_prefix("hk_")
+        .and_then(|rest| rest.split_once('_'))
+        .map(|(id, _)| id)
+        .filter(|id| !id.is_empty() && id.chars().all(|c| c.is_ascii_alphanumeric()))
+        .ok_or_else(unknown)?;
+    let stored: StoredKey = app.store.api_key(id).await?.ok_or_else(unknown)?;
+    if !constant_time_eq(stored.sha256.as_bytes(), hash_key(key).as_bytes()) {
+        return Err(unknown());
+    }
+    Ok(Caller::Key {
+        org: stored.org,
+        id: stored.id,
+        permissions: stored.permissions,
+    })
 }
 
 /// What an org-scoped route demands of a key (the operator may do anything).
@@ -212,11 +223,21 @@ impl<S: Scope> FromRequestParts<Arc<App>> for OrgAccess<S> {
             (Caller::Key { org: own, .. }, _) if own != &org => {
                 return Err(ApiError::not_found("org"))
             }
-            (Caller::Key { permissions, .. }, Some(p)) if !permissions.contains(&p) => {
+            (
+                Caller::Key {
+                    permissions, id, ..
+                },
+                Some(p),
+            ) if !permissions.contains(&p) => {
+                let who = if id.starts_with("ses_") {
+                    "this session (read-only, or opened with a key without it)"
+                } else {
+                    "this key"
+                };
                 return Err(ApiError::forbidden(format!(
-                    "this key lacks the `{}` permission",
+                    "{who} lacks the `{}` permission",
                     p.as_str()
-                )))
+                )));
             }
             (Caller::Key { .. }, _) => {}
         }

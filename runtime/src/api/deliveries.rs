@@ -6,7 +6,9 @@ use super::access::{LogsRead, OrgAccess, WebhooksWrite};
 use super::page::{Page, PageQuery};
 use super::webhooks::owned;
 use super::{ApiError, AppState, Body, Path, Query};
+use crate::clock::parse_rfc3339_ms;
 use crate::model::{Attempt, Delivery, DeliveryStatus};
+use crate::store::deliveries::LogRange;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
@@ -19,6 +21,12 @@ use utoipa::{IntoParams, ToSchema};
 pub struct ListQuery {
     /// Only deliveries with this status.
     status: Option<DeliveryStatus>,
+    /// Only deliveries created at or after this time (RFC 3339).
+    #[param(example = "2026-01-31T00:00:00Z")]
+    since: Option<String>,
+    /// Only deliveries created at or before this time (RFC 3339).
+    #[param(example = "2026-01-31T23:59:59Z")]
+    until: Option<String>,
     /// Items per page, 1 to 500 (default 50).
     #[param(minimum = 1, maximum = 500)]
     limit: Option<usize>,
@@ -92,10 +100,19 @@ pub async fn list(
         cursor: q.cursor,
     };
     let (limit, cursor) = (paging.limit()?, paging.cursor()?);
+    let time = |name: &str, t: &Option<String>| {
+        t.as_deref()
+            .map(|t| parse_rfc3339_ms(t).map_err(|e| ApiError::invalid(format!("`{name}`: {e}"))))
+            .transpose()
+    };
+    let range = LogRange {
+        since_ms: time("since", &q.since)?,
+        until_ms: time("until", &q.until)?,
+    };
     owned(&state, &access.org, &id).await?;
     let (items, next) = state
         .store
-        .delivery_page(&access.org, &id, q.status, cursor, limit)
+        .delivery_page(&access.org, &id, q.status, range, cursor, limit)
         .await?;
     Ok(Json(Page::new(items, next)))
 }

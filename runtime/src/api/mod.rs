@@ -4,10 +4,12 @@
 //! at `/openapi.json` is generated from those types and the handlers'
 //! annotations, registered together with the routes ([`openapi`]).
 //!
-//! - [`access`]: who is calling; permissions as extractors.
+//! - [`access`]: who is calling; permissions as extractors; [`session`]:
+//!   the dashboard's cookie sessions and their CSRF check.
 //! - [`body`], [`error`], [`page`]: extractors, the error type, lists.
 //! - Resources: [`orgs`], [`keys`], [`event_types`], [`webhooks`],
-//!   [`events`], [`deliveries`], [`stats`], [`plugins`], [`ingest`].
+//!   [`events`], [`deliveries`], [`stats`], [`plugins`], [`ingest`],
+//!   [`portal`] (one-time links into the dashboard for an org's users).
 //! - [`health`]: `/healthz`, `/readyz`, `/metrics`.
 
 pub mod access;
@@ -23,9 +25,11 @@ pub mod openapi;
 pub mod orgs;
 pub mod page;
 pub mod plugins;
+pub mod portal;
 #[cfg(test)]
 mod rules_table;
 pub mod server;
+pub mod session;
 pub mod stats;
 pub mod webhooks;
 
@@ -73,6 +77,7 @@ pub fn router(app: Arc<App>) -> Router {
                 }
             }),
         )
+        .merge(crate::ui::router(app.clone()))
         .layer(axum::extract::DefaultBodyLimit::max(limit))
         .fallback(|| async { ApiError::not_found("route") })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })

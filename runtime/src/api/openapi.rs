@@ -5,7 +5,7 @@
 //! error responses and the bearer security scheme.
 
 use super::{
-    deliveries, event_types, events, health, ingest, keys, orgs, plugins, stats, webhooks,
+    deliveries, event_types, events, health, ingest, keys, orgs, plugins, portal, stats, webhooks,
     ErrorBody,
 };
 use crate::app::App;
@@ -31,6 +31,7 @@ use utoipa_axum::routes;
         (name = "events", description = "Publishing events"),
         (name = "deliveries", description = "Delivery logs, retries, replays, stats"),
         (name = "plugins", description = "The plugin registry (operator)"),
+        (name = "portal", description = "One-time links into the dashboard for an org's users"),
         (name = "operations", description = "Probes and metrics (no key)"),
     )
 )]
@@ -60,6 +61,7 @@ pub fn routes() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(ingest::rejected))
         .routes(routes!(plugins::register, plugins::delete))
         .routes(routes!(plugins::list))
+        .routes(routes!(portal::create))
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .routes(routes!(health::metrics))

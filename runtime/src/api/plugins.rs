@@ -29,6 +29,9 @@ pub struct Plugin {
     pub world: String,
     /// Hex SHA-256 of the `.wasm`.
     pub sha256: String,
+    /// The webhooks that use it (`org/webhook`), in lists only.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub used_by: Option<Vec<String>>,
 }
 
 fn valid_part(s: &str) -> bool {
@@ -77,6 +80,7 @@ pub async fn register(
         version,
         world: plugin.world().wit_name().to_string(),
         sha256: plugin.sha256().to_string(),
+        used_by: None,
     };
     match state
         .store
@@ -100,12 +104,20 @@ pub async fn register(
     }
 }
 
-/// Lists registered plugins (any key), by name and version.
+/// Lists registered plugins (any key), by name and version; for the
+/// operator, each with the webhooks that use it.
 #[utoipa::path(get, path = "/v1/plugins", tag = "plugins",
     responses((status = 200, description = "Every plugin", body = Page<Plugin>)))]
-pub async fn list(state: AppState, _: AnyCaller) -> Result<Json<Page<Plugin>>, ApiError> {
+pub async fn list(state: AppState, caller: AnyCaller) -> Result<Json<Page<Plugin>>, ApiError> {
     let mut items: Vec<Plugin> = state.store.plugin_metas().await?.into_values().collect();
     items.sort_by(|a, b| (&a.name, &a.version).cmp(&(&b.name, &b.version)));
+    for item in &mut items {
+        item.used_by = None;
+        if caller.0 == crate::api::Caller::Operator {
+            let reference = format!("{}@{}", item.name, item.version);
+            item.used_by = Some(state.store.plugin_users(&reference).await?);
+        }
+    }
     Ok(Json(Page::all(items)))
 }
 

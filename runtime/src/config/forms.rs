@@ -215,6 +215,21 @@ pub mod name_servers {
     }
 }
 
+/// Whether `text` is an `http(s)://host[:port]` origin (a trailing `/`
+/// allowed), with nothing a header could be split or widened by.
+pub fn web_origin(text: &str) -> bool {
+    let rest = text
+        .strip_prefix("https://")
+        .or_else(|| text.strip_prefix("http://"));
+    rest.map(|r| r.strip_suffix('/').unwrap_or(r))
+        .is_some_and(|host| {
+            !host.is_empty()
+                && host
+                    .bytes()
+                    .all(|b| b.is_ascii_alphanumeric() || b".-:[]".contains(&b))
+        })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

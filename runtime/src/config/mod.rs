@@ -86,6 +86,14 @@ pub struct Settings {
     pub listen: SocketAddr,
     /// The operator's API key (manages orgs, keys, plugins). Unset: operator routes are closed.
     pub admin_token: Option<String>,
+    /// The address users reach Herald at (`https://herald.example.com`):
+    /// the origin of portal links. Unset: the `Host` of the request.
+    pub public_url: Option<String>,
+    /// Origins allowed to show the dashboard in an iframe (CSP
+    /// `frame-ancestors`); their sessions use `SameSite=None` cookies.
+    /// Empty: no site may frame it.
+    #[serde(with = "forms::strings")]
+    pub ui_frame_ancestors: Vec<String>,
     /// Where Herald keeps data (embedded Redis persistence, compiled plugins).
     pub data_dir: PathBuf,
     /// Accept and deliver to plain `http://` URLs (local development only).
@@ -186,6 +194,8 @@ impl Default for Settings {
             embedded_redis_port: 6379,
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             admin_token: None,
+            public_url: None,
+            ui_frame_ancestors: Vec::new(),
             data_dir: PathBuf::from("herald-data"),
             allow_http: false,
             allow_private_nets: Vec::new(),
@@ -355,6 +365,24 @@ impl Settings {
                 name("visibility_timeout"),
                 self.visibility_timeout,
                 self.longest_attempt()
+            )));
+        }
+        if let Some(url) = &self.public_url {
+            if !forms::web_origin(url) {
+                return Err(ConfigError::Invalid(format!(
+                    "{} must be an http(s) origin like https://herald.example.com, not {url:?}",
+                    name("public_url")
+                )));
+            }
+        }
+        if let Some(bad) = self
+            .ui_frame_ancestors
+            .iter()
+            .find(|o| !forms::web_origin(o))
+        {
+            return Err(ConfigError::Invalid(format!(
+                "{} entries must be origins like https://app.example.com, not {bad:?}",
+                name("ui_frame_ancestors")
             )));
         }
         if self.admin_token.as_deref().is_some_and(|t| t.len() < 16) {

@@ -130,6 +130,8 @@ pub fn expected_form(key: &str) -> &'static str {
         "allow_http" | "redis_tls_insecure" => "true or false",
         "redis_cluster_nodes" => "redis:// or rediss:// URLs, comma-separated",
         "allow_private_nets" => "CIDRs like 10.0.0.0/8, comma-separated",
+        "ui_frame_ancestors" => "origins like https://app.example.com, comma-separated",
+        "public_url" => "an origin like https://herald.example.com",
         "dns_servers" => "name server addresses like 10.0.0.2:53, comma-separated",
         "redis_wait_replicas" => "a number of replicas (0 or more)",
         "worker_concurrency"

@@ -51,6 +51,26 @@ impl FromHash for DeliveryRecord {
 /// event's JSON (`None` when the event expired).
 pub type Loaded = (DeliveryRecord, Option<Arc<str>>);
 
+/// What [`Store::webhook_stats`] returns.
+#[derive(Debug)]
+pub struct WebhookStats<const N: usize> {
+    /// One per window asked for.
+    pub windows: [Window; N],
+    /// Each hour's counters, this hour first, as far back as the longest window.
+    pub hours: Vec<HashMap<String, i64>>,
+    /// The last attempt.
+    pub last: Option<LastAttempt>,
+}
+
+/// The creation times a log page is limited to (Unix ms, both included).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct LogRange {
+    /// Created at or after.
+    pub since_ms: Option<i64>,
+    /// Created at or before.
+    pub until_ms: Option<i64>,
+}
+
 /// Counters of one stats window.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
 pub struct Window {
@@ -189,21 +209,42 @@ impl Store {
     }
 
     /// One page of a webhook's delivery log, newest first, optionally only
-    /// deliveries with `status`; and the cursor of the next page.
+    /// deliveries with `status` and created in `range`; and the cursor of
+    /// the next page.
     pub async fn delivery_page(
         &self,
         org: &str,
         webhook_id: &str,
         status: Option<DeliveryStatus>,
+        range: LogRange,
         cursor: Option<Cursor>,
         limit: usize,
     ) -> Result<(Vec<DeliveryRecord>, Option<Cursor>), StoreError> {
         let log = self.keys.webhook_deliveries(org, webhook_id);
-        let mut scanned = cursor;
+        // Start after `until` (everything up to it included), or at the cursor.
+        let mut scanned = match (cursor, range.until_ms) {
+            (Some(c), Some(until)) if c.score > until => Some(Cursor {
+                score: until.saturating_add(1),
+                member: String::new(),
+            }),
+            (None, Some(until)) => Some(Cursor {
+                score: until.saturating_add(1),
+                member: String::new(),
+            }),
+            (cursor, _) => cursor,
+        };
+        // A filtered page may skip many items: read more of them at once.
+        let batch_size = if status.is_some() { 1000 } else { 200 };
         let mut items = Vec::new();
         let mut last_returned: Option<Cursor> = None;
         loop {
-            let batch = page::after(self, &log, scanned.as_ref(), 200).await?;
+            let mut batch = page::after(self, &log, scanned.as_ref(), batch_size).await?;
+            let mut ended = batch.is_empty();
+            if let Some(since) = range.since_ms {
+                let before = batch.len();
+                batch.retain(|(_, c)| c.score >= since);
+                ended |= batch.len() < before;
+            }
             if batch.is_empty() {
                 return Ok((items, None));
             }
@@ -219,6 +260,9 @@ impl Store {
                     last_returned = Some(position.clone());
                 }
                 scanned = Some(position);
+            }
+            if ended {
+                return Ok((items, None));
             }
         }
     }
@@ -289,14 +333,15 @@ impl Store {
         Ok(queued)
     }
 
-    /// A webhook's counters over the last `hours` of each window, and its
-    /// last attempt; in one round trip.
+    /// A webhook's counters over the last `hours` of each window, each
+    /// hour's counters (this hour first), and its last attempt; in one
+    /// round trip.
     pub async fn webhook_stats<const N: usize>(
         &self,
         org: &str,
         webhook_id: &str,
         windows: [i64; N],
-    ) -> Result<([Window; N], Option<LastAttempt>), StoreError> {
+    ) -> Result<WebhookStats<N>, StoreError> {
         let k = &self.keys;
         let now = now_ms();
         let hour = now / 3_600_000;
@@ -341,6 +386,10 @@ impl Store {
             status: last.get("status").cloned().unwrap_or_default(),
             status_code: last.get("status_code").and_then(|c| c.parse().ok()),
         });
-        Ok((result, last))
+        Ok(WebhookStats {
+            windows: result,
+            hours: buckets,
+            last,
+        })
     }
 }

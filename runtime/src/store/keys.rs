@@ -136,6 +136,12 @@ impl Keys {
         format!("{GLOBAL}:key:{id}")
     }
 
+    /// A dashboard session or a one-time portal link (`kind`), by the
+    /// SHA-256 of the secret the browser holds: JSON, with a TTL.
+    pub fn ui_session(&self, kind: &str, hash: &str) -> String {
+        format!("{GLOBAL}:ui-{kind}:{hash}")
+    }
+
     /// An org's API keys: sorted set by creation time.
     pub fn org_keys(&self, org: &str) -> String {
         format!("{GLOBAL}:org-keys:{org}")

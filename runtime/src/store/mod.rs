@@ -15,6 +15,7 @@
 //! - [`deliveries`]: delivery records, attempts, the log, re-queueing, stats.
 //! - [`outcomes`]: outcomes written with their acknowledgement, in groups.
 //! - [`changes`]: the webhook change feed (pub/sub).
+//! - [`sessions`]: dashboard sessions and one-time portal links.
 //! - [`page`]: cursor paging over sorted sets.
 //! - [`probe`]: what a Redis holds, before Herald chooses to use it.
 //!
@@ -38,6 +39,7 @@ pub mod plugins;
 pub mod probe;
 pub mod queue;
 pub mod scripts;
+pub mod sessions;
 pub mod webhooks;
 
 pub use connection::{Nodes, RedisTarget};

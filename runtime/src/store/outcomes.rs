@@ -201,6 +201,8 @@ impl Store {
                 fields.push(("last_status_code", code));
                 fields.push(("last_error", error));
                 *counters.entry("attempts".into()).or_default() += 1;
+                *counters.entry("duration_us".into()).or_default() +=
+                    (a.duration_ms * 1000.0).round() as i64;
                 let counter = match &a.error {
                     Some(e) => format!("err:{}", e.class.as_str()),
                     None => "attempts_ok".into(),

@@ -4,6 +4,7 @@
 mod api;
 mod cli;
 mod cluster;
+mod dashboard;
 mod delivery;
 mod first_requests;
 mod ingest;
