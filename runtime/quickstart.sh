@@ -42,6 +42,7 @@ export HERALD_ADMIN_TOKEN="${HERALD_ADMIN_TOKEN:-$(head -c 24 /dev/urandom | bas
 echo "==> herald serve on http://$HERALD_LISTEN (its files in $HERALD_DATA_DIR; it says which Redis holds the data; Ctrl-C stops it)"
 echo "    operator key: $HERALD_ADMIN_TOKEN (kept in $token_file)"
 echo "    local development: delivery to http:// and to $HERALD_ALLOW_PRIVATE_NETS is allowed"
+echo "    dashboard: http://$HERALD_LISTEN/ui/ (sign in with the operator key)"
 echo "==> first requests: paste these into another shell"
 echo
 print_first_requests "$HERALD_DATA_DIR" "$HERALD_LISTEN"

@@ -5,7 +5,8 @@
 //   HERALD_URL, HERALD_ADMIN_TOKEN, RECEIVER_BASE (https://localhost:port;
 //   /ok answers 200, /flaky fails a delivery's first attempt, /fail always
 //   fails; every answer carries markup in a header and the body),
-//   SCREENSHOTS (a directory), BROWSER_TOOLS (where playwright-core is).
+//   SCREENSHOTS (a directory), BROWSER_TOOLS (where playwright-core is),
+//   PLUGIN_WASM (the threshold-filter component).
 // Every step clicks or types as a user would; the API is used only to seed
 // data, publish events and check what the server holds.
 import { createRequire } from 'node:module';
@@ -222,6 +223,60 @@ step('replay the dead deliveries from the dead-letter list', async () => {
   await page.getByRole('button', { name: 'Replay' }).click();
   await page.getByText('2 deliveries queued again.').waitFor();
   await until('both to be attempted again', async () => (await apiCall('GET', `/v1/orgs/${orgA.id}/webhooks/${dead.id}/deliveries?status=dead`)).items.every((d) => d.attempts === 2));
+});
+
+step('upload plugins: a real component is accepted, anything else refused with the reason', async () => {
+  await page.goto(`${base}/ui/#/plugins`);
+  await page.getByRole('heading', { name: 'Plugins' }).waitFor();
+  await page.getByLabel('Name', { exact: true }).fill('threshold-filter');
+  await page.getByLabel('Version', { exact: true }).fill('1.0.0');
+  await page.getByLabel('Component (.wasm)').setInputFiles(process.env.PLUGIN_WASM);
+  await page.getByRole('button', { name: 'Upload and check' }).click();
+  await page.getByText('Accepted: threshold-filter@1.0.0, a filter-plugin.').waitFor();
+  await page.getByLabel('Name', { exact: true }).fill('not-a-plugin');
+  await page.getByLabel('Version', { exact: true }).fill('1.0.0');
+  await page.getByLabel('Component (.wasm)').setInputFiles({ name: 'bogus.wasm', mimeType: 'application/wasm', buffer: Buffer.from('not wasm at all') });
+  await page.getByRole('button', { name: 'Upload and check' }).click();
+  await page.getByText('not a usable Herald plugin').waitFor();
+  await page.goto(`${base}/ui/#/plugins`);
+  await page.getByRole('cell', { name: 'threshold-filter@1.0.0', exact: true }).waitFor();
+  await everyControlNamed(page, 'plugins');
+});
+
+step("a plugin's config is checked by the plugin itself, its message shown inline", async () => {
+  await page.goto(`${base}/ui/#/orgs/${orgA.id}/webhooks/${hookId}/edit`);
+  await page.getByRole('heading', { name: `Edit ${hookName}` }).waitFor();
+  await page.getByRole('button', { name: 'Add filter plugin' }).click();
+  await page.getByLabel('filters plugin config (JSON)').fill('{"path": "data.order.total"}');
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  const inline = page.locator('.plugin .field-error');
+  await until('the inline config error', async () => (await inline.textContent()).includes('rejected by threshold-filter@1.0.0'));
+  await page.getByLabel('filters plugin config (JSON)').fill('{"path": "data.order.total", "above": 10}');
+  await page.getByRole('button', { name: 'Save changes' }).click();
+  await page.getByRole('heading', { name: hookName }).waitFor();
+  const stored = await apiCall('GET', `/v1/orgs/${orgA.id}/webhooks/${hookId}`);
+  check(stored.plugins.filters.length === 1 && stored.plugins.filters[0].config.above === 10, `plugins: ${JSON.stringify(stored.plugins)}`);
+  // Back to no plugin, so later events are not filtered.
+  await apiCall('PATCH', `/v1/orgs/${orgA.id}/webhooks/${hookId}`, { plugins: { filters: [], transforms: [] } });
+});
+
+step('filter the log by status', async () => {
+  await page.goto(`${base}/ui/#/orgs/${orgA.id}/webhooks/${hookId}`);
+  const log = page.getByRole('table', { name: 'Delivery log' });
+  await until('the log to load', async () => (await log.locator('tbody tr[data-id]').count()) >= 3);
+  await page.getByLabel('Filter by status').selectOption('succeeded');
+  await page.getByRole('button', { name: 'Apply filters' }).click();
+  await until('only succeeded deliveries', async () => {
+    const statuses = await log.locator('tbody tr[data-id] td:nth-child(6) .badge').allTextContents();
+    return statuses.length >= 1 && statuses.every((t) => t === 'succeeded');
+  });
+});
+
+step('health and throughput at a glance', async () => {
+  await page.goto(`${base}/ui/#/health`);
+  await page.getByRole('heading', { name: 'Health and throughput' }).waitFor();
+  await page.getByText('ready', { exact: true }).waitFor();
+  await page.getByRole('cell', { name: 'Deliveries succeeded' }).waitFor();
 });
 
 step('reveal, copy and rotate the secret', async () => {

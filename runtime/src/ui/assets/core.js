@@ -215,7 +215,7 @@ function drawChrome() {
     : [[`#/orgs/${enc(s.org)}/webhooks`, 'Webhooks']];
   if (!s.operator && !s.portal && s.permissions.includes('keys:write')) links.push([`#/orgs/${enc(s.org)}/keys`, 'API keys']);
   fill(nav, links.map(([href, text]) => h('a', { href, text, attrs: { 'aria-current': location.hash.startsWith(href) ? 'page' : null } })));
-  const label = s.operator ? 'Operator' : `Org ${s.org}${s.read_only ? ' (read-only)' : ''}`;
+  const label = s.operator ? 'Operator' : `${s.org_name || s.org}${s.read_only ? ' (read-only)' : ''}`;
   fill(who, h('span', { text: label }), button('Sign out', async () => {
     await api('DELETE', '/ui/session');
     session.current = null;
@@ -239,6 +239,9 @@ export async function start() {
     history.replaceState(null, '', '/ui/' + home());
   } else {
     try { session.current = await api('GET', '/ui/session'); } catch { session.current = null; }
+  }
+  if (session.current && !session.current.operator) {
+    session.current.org_name = await api('GET', orgPath(session.current.org)).then((o) => o.name).catch(() => null);
   }
   window.addEventListener('hashchange', render);
   await render();

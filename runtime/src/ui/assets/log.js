@@ -6,6 +6,7 @@
 import {
   h, fill, api, enc, orgPath, canWrite, when, badge, pre, messageArea, field, table, button, cleanups,
 } from './core.js';
+import { codeBadge } from './views.js';
 
 const STATUSES = [['', 'Any status'], ['pending', 'Pending'], ['succeeded', 'Succeeded'], ['failed', 'Failed'], ['dead', 'Dead'], ['filtered', 'Filtered']];
 const POLL_MS = 2000;
@@ -42,7 +43,7 @@ export function logView(org, w, options) {
   };
 
   function cells(d, row) {
-    const code = d.last_status_code ? String(d.last_status_code) : '—';
+    const code = d.last_status_code ? codeBadge(d.last_status_code) : '—';
     fill(row.status, badge(d.status), d.next_attempt_at ? h('small', { class: 'muted', text: ` next ${when(d.next_attempt_at)}` }) : null);
     fill(row.code, code);
     row.code.title = d.last_error || '';

@@ -44,7 +44,7 @@ route('#/orgs/:org/webhooks', async ({ org }) => {
       w.triggers.map((t) => h('span', { class: 'tag', text: t.event })),
       toggle(org, w, messages),
       day && day.success_rate !== null ? `${(day.success_rate * 100).toFixed(1)}%` : '—',
-      last ? h('span', {}, when(last.at), ' ', badge(last.status_code ? String(last.status_code) : last.status, last.status_code ? String(last.status_code) : last.status)) : '—',
+      last ? h('span', {}, when(last.at), ' ', codeBadge(last.status_code, last.status)) : '—',
     ];
   }));
   return h('section', {},
@@ -58,6 +58,12 @@ route('#/orgs/:org/webhooks', async ({ org }) => {
       ? table(null, ['Name', 'URL', 'Event types', 'Active', 'Success (24 h)', 'Last attempt'], rows, { class: 'list', attrs: { 'aria-label': 'Webhooks' } })
       : h('p', { class: 'muted', text: 'No webhooks yet.' }));
 });
+
+/** A response code as a badge (2xx green, others red), or the status without one. */
+export function codeBadge(code, status) {
+  if (!code) return badge(status);
+  return badge(code >= 200 && code < 300 ? 'succeeded' : 'dead', String(code));
+}
 
 /** The on/off switch of a webhook: a PATCH of `active`, nothing more asked. */
 export function toggle(org, w, messages) {
@@ -195,13 +201,21 @@ route('#/event-types', async () => {
 // ---- plugins ----
 
 route('#/plugins', async () => {
-  const page = await api('GET', '/v1/plugins');
   const messages = messageArea();
   const verdict = h('div', { attrs: { 'aria-live': 'polite' } });
+  const listBox = h('div');
+  async function loadList() {
+    const page = await api('GET', '/v1/plugins');
+    const rows = page.items.map((p) => [h('code', { text: `${p.name}@${p.version}` }), p.world, h('code', { text: p.sha256.slice(0, 12) }),
+      (p.used_by || []).length ? p.used_by.join(', ') : 'no webhook',
+      button('Delete', async () => { await api('DELETE', `/v1/plugins/${enc(p.name)}/${enc(p.version)}`); await loadList(); }, messages, { attrs: { 'aria-label': `Delete ${p.name}@${p.version}` } })]);
+    fill(listBox, table(null, ['Plugin', 'World', 'SHA-256', 'Used by', ''], rows, { class: 'list', attrs: { 'aria-label': 'Plugins' } }));
+  }
   const name = h('input', { type: 'text', name: 'name', required: true, placeholder: 'threshold-filter' });
   const version = h('input', { type: 'text', name: 'version', required: true, placeholder: '1.0.0' });
   const file = h('input', { type: 'file', name: 'wasm', accept: '.wasm', required: true });
   const form = h('form', { class: 'card' }, h('h2', { text: 'Upload a plugin' }),
+    h('p', { class: 'muted', text: 'The component is checked as `herald plugin check` does: it must be a WebAssembly component of a Herald world (filter or transform).' }),
     field('Name', name), field('Version', version), field('Component (.wasm)', file),
     h('button', { type: 'submit', text: 'Upload and check' }));
   form.addEventListener('submit', async (ev) => {
@@ -212,17 +226,14 @@ route('#/plugins', async () => {
     if (!f) { messages.error('Choose a .wasm file'); return; }
     try {
       const p = await api('PUT', `/v1/plugins/${enc(name.value.trim())}/${enc(version.value.trim())}`, await f.arrayBuffer());
-      fill(verdict, h('div', { class: 'card ok' }, h('p', { text: `Accepted: ${p.name}@${p.version} implements ${p.world}.` }), h('p', { class: 'muted', text: `SHA-256 ${p.sha256}` })));
-      setTimeout(() => go(`#/plugins`), 1500);
+      fill(verdict, h('div', { class: 'card ok' }, h('p', { text: `Accepted: ${p.name}@${p.version}, a ${p.world}.` }), h('p', { class: 'muted', text: `SHA-256 ${p.sha256}` })));
+      await loadList();
     } catch (e) {
       fill(verdict, h('div', { class: 'card bad' }, h('p', { text: 'Refused:' }), h('p', { class: 'error', attrs: { role: 'alert' }, text: e.message })));
     }
   });
-  const rows = page.items.map((p) => [h('code', { text: `${p.name}@${p.version}` }), p.world, h('code', { text: p.sha256.slice(0, 12) }),
-    (p.used_by || []).length ? p.used_by.join(', ') : 'no webhook',
-    button('Delete', async () => { await api('DELETE', `/v1/plugins/${enc(p.name)}/${enc(p.version)}`); go(`#/plugins`); }, messages, { attrs: { 'aria-label': `Delete ${p.name}@${p.version}` } })]);
-  return h('section', {}, h('h1', { text: 'Plugins' }), messages, verdict, form,
-    table(null, ['Plugin', 'World', 'SHA-256', 'Used by', ''], rows, { class: 'list', attrs: { 'aria-label': 'Plugins' } }));
+  await loadList();
+  return h('section', {}, h('h1', { text: 'Plugins' }), messages, verdict, form, listBox);
 });
 
 // ---- health ----

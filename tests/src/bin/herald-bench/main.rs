@@ -17,7 +17,8 @@
 //! worker` process delivering the backlog: delivery without publishing);
 //! `cluster` (one redis-server vs a 3-master Redis Cluster, 1 and 2 worker
 //! processes, work over 24 orgs) and `memory` (Redis bytes per pending and
-//! per kept delivery).
+//! per kept delivery); `ui-log` (the dashboard's requests against a log of
+//! 10,000 deliveries).
 //! Every load is bounded in count and time; everything runs on loopback.
 
 use herald_e2e::herald::{HeraldProcess, Options};
@@ -29,6 +30,7 @@ use std::time::{Duration, Instant};
 
 mod cluster;
 mod measure;
+mod ui_log;
 
 use measure::{bare_hyper, cpu_seconds, now_us, percentile, receiver, redis_command_stats, vm_mib};
 
@@ -77,7 +79,7 @@ impl Scenario {
     }
 }
 
-fn options(redis: &TestRedis, role: &str) -> Options {
+pub(crate) fn options(redis: &TestRedis, role: &str) -> Options {
     let mut env: Vec<(String, String)> = vec![
         ("HERALD_ALLOW_HTTP".into(), "true".into()),
         ("HERALD_ALLOW_PRIVATE_NETS".into(), "127.0.0.0/8".into()),
@@ -317,5 +319,8 @@ async fn main() {
     }
     if chosen.contains(&"memory") {
         cluster::memory(events).await;
+    }
+    if chosen.contains(&"ui-log") {
+        ui_log::run().await;
     }
 }

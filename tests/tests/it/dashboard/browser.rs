@@ -14,7 +14,7 @@ use herald_e2e::herald::{HeraldInProcess, ADMIN_TOKEN};
 use herald_e2e::receiver::{Receiver, TEST_BODY};
 use herald_e2e::redis::TestRedis;
 use herald_e2e::tls::TestCa;
-use herald_e2e::{target_dir, workspace_root};
+use herald_e2e::{plugin_wasm, target_dir, workspace_root};
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::{Arc, Mutex};
@@ -90,6 +90,7 @@ async fn in_a_real_browser() {
         .env("RECEIVER_BASE", base)
         .env("SCREENSHOTS", &shots)
         .env("BROWSER_TOOLS", &tools)
+        .env("PLUGIN_WASM", plugin_wasm("threshold-filter"))
         .kill_on_drop(true)
         .spawn()
         .expect("run node (tests/browser/tools.sh installs it)");
