@@ -43,7 +43,7 @@ fn valid_part(s: &str) -> bool {
 
 /// Registers a plugin.
 #[utoipa::path(put, path = "/v1/plugins/{name}/{version}", tag = "plugins",
-    params(("name" = String, Path, pattern = "^[A-Za-z0-9._-]{1,64}$"), ("version" = String, Path, pattern = "^[A-Za-z0-9._-]{1,64}$")),
+    params(("name" = String, Path, pattern = "^[A-Za-z0-9._-]{1,64}$"), ("version" = String, Path, description = "A semantic version, MAJOR.MINOR.PATCH with an optional pre-release (1.0.0, 2.1.0-beta)", pattern = "^(0|[1-9][0-9]{0,8})\\.(0|[1-9][0-9]{0,8})\\.(0|[1-9][0-9]{0,8})(-[A-Za-z][A-Za-z0-9]*(\\.[A-Za-z][A-Za-z0-9]*)*)?$")),
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The component (the `.wasm` file's bytes, any content type), at most 32 MiB"),
     responses((status = 201, description = "Registered", body = Plugin),
               (status = 200, description = "Already registered with these bytes", body = Plugin),
@@ -67,6 +67,12 @@ pub async fn register(
         return Err(ApiError::invalid(
             "name and version: 1 to 64 of letters, digits, `-`, `_`, `.`",
         ));
+    }
+    if semver::Version::parse(&version).is_err() {
+        return Err(ApiError::invalid(format!(
+            "version {version:?} is not a semantic version: write MAJOR.MINOR.PATCH, like 1.0.0 \
+             (a version names fixed bytes, so `latest` cannot be one)"
+        )));
     }
     let reference = format!("{name}@{version}");
     let loader = state.plugins.loader().clone();

@@ -139,7 +139,7 @@ fn check(file: &Path, config: Option<&Path>) -> Result<ExitCode, CliError> {
             }
         };
     }
-    println!("{}", pretty(&out));
+    emit(&pretty(&out));
     Ok(code)
 }
 
@@ -212,7 +212,7 @@ fn run_once(args: &RunArgs) -> Result<ExitCode, CliError> {
         Ok(mut out) => {
             out["logs"] = json!(report.logs);
             out["stats"] = stats_json(&report, Some(instantiate));
-            println!("{}", pretty(&out));
+            emit(&pretty(&out));
             Ok(ExitCode::SUCCESS)
         }
         Err(e) => Ok(report_failure(&e, &report, Some(instantiate))),
@@ -229,7 +229,7 @@ fn report_failure(
         "logs": report.logs,
         "stats": stats_json(report, instantiate),
     });
-    println!("{}", pretty(&out));
+    emit(&pretty(&out));
     eprintln!("error[{}]: {error}", error.class());
     ExitCode::from(1)
 }
@@ -241,11 +241,25 @@ fn verdict_json(verdict: &WitVerdict) -> Value {
     }
 }
 
+/// Prints `text` and a newline on stdout. A reader that went away (`| head`)
+/// is not an error: what it did not read is not needed.
+fn emit(text: &str) {
+    use std::io::Write as _;
+    let mut out = std::io::stdout().lock();
+    if let Err(e) = writeln!(out, "{text}").and_then(|()| out.flush()) {
+        if e.kind() != std::io::ErrorKind::BrokenPipe {
+            eprintln!("herald: cannot write the result: {e}");
+        }
+    }
+}
+
 fn request_json(request: &WitRequest) -> Value {
     let headers: Vec<Value> = request.headers.iter().map(|(n, v)| json!([n, v])).collect();
     let mut out = json!({ "headers": headers });
     if let Ok(body) = serde_json::from_slice::<Value>(&request.body) {
         out["body"] = body;
+        // The bytes exactly as they would be sent (key order and spacing kept).
+        out["body_text"] = json!(String::from_utf8_lossy(&request.body));
     } else if let Ok(text) = std::str::from_utf8(&request.body) {
         out["body_text"] = json!(text);
     } else {

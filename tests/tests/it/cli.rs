@@ -204,3 +204,21 @@ async fn health_probe_says_ready_and_fails_clearly() {
     assert_eq!(nothing.status.code(), Some(1), "{nothing:?}");
     assert!(String::from_utf8_lossy(&nothing.stderr).contains("cannot connect"));
 }
+
+#[test]
+fn a_reader_that_goes_away_is_not_a_crash() {
+    // `herald plugin check … | head -c 1`: the pipe closes before the
+    // result is written; Herald must neither panic nor fail.
+    let mut child = Command::new(herald_bin())
+        .args(["plugin", "check", &path(plugin_wasm("redact-transform"))])
+        .current_dir(workspace_root())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .expect("herald runs");
+    drop(child.stdout.take());
+    let out = child.wait_with_output().expect("herald ends");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(!stderr.contains("panicked"), "{stderr}");
+    assert!(out.status.success(), "{:?} {stderr}", out.status);
+}

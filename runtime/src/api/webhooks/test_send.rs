@@ -1,6 +1,7 @@
 //! Test sends: an event delivered to one webhook now, outside the queue
-//! (also to an inactive webhook; native and plugin filters do not apply,
-//! transforms do), answering the attempt.
+//! (also to an inactive webhook), answering the attempt. Transforms run;
+//! trigger filters and filter plugins run only with `apply_filters`, and
+//! the answer says whether they did.
 
 use super::super::access::{OrgAccess, WebhooksWrite};
 use super::super::{ApiError, AppState, OptionalBody, Path};
@@ -21,6 +22,11 @@ pub struct TestInput {
     /// The payload (default: the catalogue's example, or `{"test": true}`).
     #[schema(value_type = Option<Object>)]
     data: Option<Value>,
+    /// Run the webhook's trigger filters and filter plugins too, as a real
+    /// delivery would (default `false`: a test send checks the receiver, so
+    /// only transforms run and the event is sent even where a filter would
+    /// drop it).
+    apply_filters: Option<bool>,
 }
 
 /// How a test send ended.
@@ -44,6 +50,11 @@ pub struct TestResult {
     pub event_id: String,
     /// The `webhook-id` header it carried.
     pub webhook_id_header: String,
+    /// Whether trigger filters and filter plugins ran (`apply_filters`);
+    /// transforms always run.
+    pub filters_applied: bool,
+    /// Why it was not sent, when a filter or transform dropped it.
+    pub filtered_reason: Option<String>,
     /// The attempt (`null` when nothing was sent).
     pub attempt: Option<Attempt>,
 }
@@ -89,16 +100,24 @@ pub async fn test(
         data: serde_json::value::to_raw_value(&data).map_err(ApiError::internal)?,
     };
     let msg_id = crate::id::new_id("msg_test");
-    let (attempt, result) = attempt::run(&state, &w, &event, &msg_id, 1, Filters::Skip).await;
-    let result = match result {
-        attempt::Ending::Delivered => TestOutcome::Delivered,
-        attempt::Ending::Filtered(_) => TestOutcome::Filtered,
-        attempt::Ending::Failed { .. } => TestOutcome::Failed,
+    let filters_applied = input.apply_filters.unwrap_or(false);
+    let filters = if filters_applied {
+        Filters::Apply
+    } else {
+        Filters::Skip
+    };
+    let (attempt, result) = attempt::run(&state, &w, &event, &msg_id, 1, filters).await;
+    let (result, filtered_reason) = match result {
+        attempt::Ending::Delivered => (TestOutcome::Delivered, None),
+        attempt::Ending::Filtered(reason) => (TestOutcome::Filtered, Some(reason)),
+        attempt::Ending::Failed { .. } => (TestOutcome::Failed, None),
     };
     Ok(axum::Json(TestResult {
         result,
         event_id: event.id,
         webhook_id_header: msg_id,
+        filters_applied,
+        filtered_reason,
         attempt,
     }))
 }

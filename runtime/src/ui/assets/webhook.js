@@ -263,15 +263,21 @@ function testPanel(org, w) {
   const out = h('div', { attrs: { 'aria-live': 'polite' } });
   const types = w.triggers.map((t) => [t.event, t.event]);
   const type = select('type', types, types[0] && types[0][0], 'Test event type');
+  const applyFilters = h('input', { type: 'checkbox', name: 'apply_filters' });
   const send = button('Send test event', async () => {
     fill(out, h('p', { class: 'muted', text: 'Sending…' }));
-    const r = await api('POST', `${orgPath(org)}/webhooks/${enc(w.id)}/test`, { type: type.value });
+    const r = await api('POST', `${orgPath(org)}/webhooks/${enc(w.id)}/test`, { type: type.value, apply_filters: applyFilters.checked });
     fill(out, h('div', { class: 'test-result' },
       h('p', {}, 'Result: ', badge(r.result === 'delivered' ? 'succeeded' : r.result === 'filtered' ? 'filtered' : 'dead', r.result),
         r.attempt && r.attempt.status_code ? ` — HTTP ${r.attempt.status_code}` : '', r.attempt ? ` in ${r.attempt.duration_ms.toFixed(0)} ms` : ''),
+      h('p', { class: 'muted', text: r.filters_applied ? 'Trigger filters and filter plugins ran.' : 'Filters skipped (transforms ran).' }),
+      r.filtered_reason ? h('p', { class: 'notice', text: `Dropped: ${r.filtered_reason}` }) : null,
       r.attempt ? attemptView(r.attempt) : null));
   }, messages, { disabled: !canWrite() });
-  return h('section', { class: 'card' }, h('h2', { text: 'Test' }), h('div', { class: 'row' }, types.length > 1 ? type : null, send), messages, out);
+  return h('section', { class: 'card' }, h('h2', { text: 'Test' }),
+    h('p', { class: 'muted', text: 'Sends the event type\'s example payload now, even while the webhook is off.' }),
+    h('div', { class: 'row' }, types.length > 1 ? type : null, send),
+    h('label', { class: 'check' }, applyFilters, 'Apply trigger filters and filter plugins'), messages, out);
 }
 
 function statsPanel(stats) {

@@ -95,6 +95,18 @@ async fn keys_plugins_secrets_and_org_deletion() {
         .await;
     assert_eq!(status, 400);
     assert!(message(&err).contains("not a WebAssembly file"), "{err}");
+    // A version names fixed bytes: `latest` or `v1` is not one.
+    for bad in ["latest", "v1", "1.0"] {
+        let (status, err) = h
+            .call_raw(
+                "PUT",
+                &format!("/v1/plugins/threshold/{bad}"),
+                b"x".to_vec(),
+            )
+            .await;
+        assert_eq!(status, 400, "{bad}: {err}");
+        assert!(message(&err).contains("not a semantic version"), "{err}");
+    }
     let (_, plugins) = h.call_as(&admin, "GET", "/v1/plugins", None).await;
     assert_eq!(plugins["items"][0]["world"], "filter-plugin");
     let hook = h
@@ -102,6 +114,12 @@ async fn keys_plugins_secrets_and_org_deletion() {
                                "plugins": {"filters": [{"plugin": "threshold@1.0.0", "config": {"path": "data.n", "above": 1}}]}}))
         .await;
     let wh = hook["id"].as_str().expect("id");
+    // `used_by` names the webhooks using a plugin (for the operator).
+    let (_, plugins) = h.call("GET", "/v1/plugins", None).await;
+    assert!(
+        plugins["items"][0]["used_by"].to_string().contains(wh),
+        "{plugins}"
+    );
     let (status, err) = h.call("DELETE", "/v1/plugins/threshold/1.0.0", None).await;
     assert_eq!(status, 409);
     assert!(message(&err).contains(wh), "{err}");

@@ -3,7 +3,7 @@
 
 use super::{key, setup, WAIT};
 use herald_e2e::receiver::Receiver;
-use serde_json::json;
+use serde_json::{json, Value};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -57,6 +57,38 @@ async fn the_seed_flow_through_the_api_alone() {
     assert_eq!(
         receiver.wait_for(1, WAIT).await[0].json()["data"],
         json!({"hello": "world"})
+    );
+    assert_eq!(test["filters_applied"], false, "{test}");
+    // With `apply_filters`, the trigger's filter runs as in a delivery: an
+    // unpaid order is dropped, with the reason, and nothing is sent.
+    let (status, filtered) = h
+        .call_as(
+            &k,
+            "POST",
+            &format!("/v1/orgs/{org}/webhooks/{wh}/test"),
+            Some(json!({"type": "order.created", "data": {"order": {"status": "open"}}, "apply_filters": true})),
+        )
+        .await;
+    assert_eq!(status, 200, "{filtered}");
+    assert_eq!(
+        (
+            &filtered["result"],
+            &filtered["filters_applied"],
+            &filtered["attempt"]
+        ),
+        (&json!("filtered"), &json!(true), &Value::Null),
+        "{filtered}"
+    );
+    assert!(
+        filtered["filtered_reason"]
+            .as_str()
+            .is_some_and(|r| !r.is_empty()),
+        "{filtered}"
+    );
+    assert_eq!(
+        receiver.received().len(),
+        1,
+        "a filtered test send is not sent"
     );
 
     // Nothing is delivered while inactive; activate, then publish.
