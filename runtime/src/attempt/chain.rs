@@ -6,7 +6,7 @@
 use super::Filters;
 use crate::app::App;
 use crate::event::Event;
-use crate::model::Webhook;
+use crate::model::{PluginLogLine, Webhook, MAX_PLUGIN_LOG_LINES};
 use crate::plugin::{CallTarget, Plugin, WitRequest, WitVerdict};
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,6 +17,36 @@ pub(super) enum ChainResult {
     Request(WitRequest),
     /// A filter plugin dropped the event, with its reason.
     Dropped(String),
+}
+
+/// What the plugins logged, bounded per attempt.
+#[derive(Default)]
+pub(super) struct Logs(pub(super) Vec<PluginLogLine>);
+
+impl Logs {
+    fn add(&mut self, plugin: &str, report: &crate::plugin::CallReport) {
+        for line in &report.logs {
+            if self.0.len() >= MAX_PLUGIN_LOG_LINES {
+                return;
+            }
+            let mut message = line.message.clone();
+            if message.len() > 1024 {
+                let mut end = 1024;
+                while !message.is_char_boundary(end) {
+                    end -= 1;
+                }
+                message.truncate(end);
+            }
+            self.0.push(PluginLogLine {
+                plugin: plugin.to_string(),
+                level: serde_json::to_value(line.level)
+                    .ok()
+                    .and_then(|v| v.as_str().map(str::to_string))
+                    .unwrap_or_default(),
+                message,
+            });
+        }
+    }
 }
 
 async fn resolve(
@@ -47,6 +77,19 @@ pub(super) async fn run_plugins(
     event: &Event,
     payload: Vec<u8>,
     filters: Filters,
+) -> (std::result::Result<ChainResult, String>, Logs) {
+    let mut logs = Logs::default();
+    let result = run_chain(app, webhook, event, payload, filters, &mut logs).await;
+    (result, logs)
+}
+
+async fn run_chain(
+    app: &App,
+    webhook: &Webhook,
+    event: &Event,
+    payload: Vec<u8>,
+    filters: Filters,
+    logs_out: &mut Logs,
 ) -> std::result::Result<ChainResult, String> {
     let request = WitRequest {
         headers: vec![("content-type".into(), "application/json".into())],
@@ -72,6 +115,7 @@ pub(super) async fn run_plugins(
     let wit_event = event.to_plugin_event(&webhook.id);
     let host = app.host.clone();
     let timings: Vec<(Arc<str>, Duration)> = Vec::new();
+    let logs = Logs::default();
     let slot = app
         .plugin_runs
         .clone()
@@ -82,10 +126,11 @@ pub(super) async fn run_plugins(
         let _slot = slot;
         // Runs when the chain ends, whichever way it returns.
         let _collect = CollectOnDrop;
-        let mut timings = timings;
+        let (mut timings, mut logs) = (timings, logs);
         for (plugin, target) in &filter_plugins {
             let (result, report) = host.filter(plugin, target, &wit_event);
             timings.push((target.plugin_ref.clone(), report.duration));
+            logs.add(&target.plugin_ref, &report);
             match result {
                 Ok(WitVerdict::Keep) => {}
                 Ok(WitVerdict::Drop(reason)) => {
@@ -95,12 +140,14 @@ pub(super) async fn run_plugins(
                             target.plugin_ref
                         ))),
                         timings,
+                        logs,
                     )
                 }
                 Err(e) => {
                     return (
                         Err(format!("{} ({}): {e}", target.plugin_ref, e.class())),
                         timings,
+                        logs,
                     )
                 }
             }
@@ -109,20 +156,23 @@ pub(super) async fn run_plugins(
         for (plugin, target) in &transform_plugins {
             let (result, report) = host.transform(plugin, target, &wit_event, &request);
             timings.push((target.plugin_ref.clone(), report.duration));
+            logs.add(&target.plugin_ref, &report);
             match result {
                 Ok(out) => request = out,
                 Err(e) => {
                     return (
                         Err(format!("{} ({}): {e}", target.plugin_ref, e.class())),
                         timings,
+                        logs,
                     )
                 }
             }
         }
-        (Ok(ChainResult::Request(request)), timings)
+        (Ok(ChainResult::Request(request)), timings, logs)
     })
     .await;
-    let (result, timings) = joined.map_err(|e| format!("plugin task failed: {e}"))?;
+    let (result, timings, logs) = joined.map_err(|e| format!("plugin task failed: {e}"))?;
+    *logs_out = logs;
     for (plugin, took) in timings {
         app.metrics
             .plugin_call

@@ -47,6 +47,9 @@ pub enum Filters {
 /// sending) and how it ended.
 pub type Finished = (Option<Attempt>, Ending);
 
+/// How much of a transformed body an attempt keeps (as for responses).
+const SENT_BODY_KEPT: usize = 64 << 10;
+
 fn ms(d: Duration) -> f64 {
     d.as_secs_f64() * 1e3
 }
@@ -70,11 +73,13 @@ pub async fn run(
     }
     let payload = event.payload();
     let plugins_started = Instant::now();
-    let chain = match chain::run_plugins(app, webhook, event, payload, filters).await {
+    let (chained, logs) = chain::run_plugins(app, webhook, event, payload, filters).await;
+    let chain = match chained {
         Ok(ChainResult::Request(request)) => request,
         Ok(ChainResult::Dropped(reason)) => return (None, Ending::Filtered(reason)),
         Err(message) => {
             let mut attempt = record(number, &at, started, BTreeMap::new());
+            attempt.plugin_logs = logs.0;
             attempt.error = Some(AttemptError {
                 class: ErrorClass::Plugin,
                 message,
@@ -97,6 +102,12 @@ pub async fn run(
     let masked = request::mask(&headers, &webhook.auth);
     let mut attempt = record(number, &at, started, masked);
     attempt.timings.plugins_ms = plugins_ms;
+    attempt.plugin_logs = logs.0;
+    if !webhook.plugins.transforms.is_empty() {
+        let cut = chain.body.len().min(SENT_BODY_KEPT);
+        attempt.request_body = Some(String::from_utf8_lossy(&chain.body[..cut]).into_owned());
+        attempt.request_body_truncated = cut < chain.body.len();
+    }
     let uri = match app.policy.check_url(&webhook.url) {
         Ok(uri) => uri,
         Err(refused) => {
@@ -163,6 +174,9 @@ fn record(
             total_ms: ms(started.elapsed()),
             ..Timings::default()
         },
+        request_body: None,
+        request_body_truncated: false,
+        plugin_logs: Vec::new(),
     }
 }
 

@@ -144,6 +144,31 @@ pub struct Attempt {
     pub error: Option<AttemptError>,
     /// Where the time went.
     pub timings: Timings,
+    /// The body as sent, when transform plugins produced it (up to 64 KiB,
+    /// lossy UTF-8); without transforms the body is the delivery's payload.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub request_body: Option<String>,
+    /// Whether `request_body` was cut.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub request_body_truncated: bool,
+    /// Lines the plugins logged during the attempt (at most
+    /// [`MAX_PLUGIN_LOG_LINES`], each at most 1 KiB).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub plugin_logs: Vec<PluginLogLine>,
+}
+
+/// Plugin log lines kept per attempt.
+pub const MAX_PLUGIN_LOG_LINES: usize = 20;
+
+/// A line a plugin logged during an attempt.
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, ToSchema)]
+pub struct PluginLogLine {
+    /// The plugin, `name@version`.
+    pub plugin: String,
+    /// `trace`, `debug`, `info`, `warn` or `error`.
+    pub level: String,
+    /// The text.
+    pub message: String,
 }
 
 /// A delivery: one event to one webhook, with where it stands.

@@ -168,6 +168,12 @@ export function attemptView(a) {
     h('p', { class: 'muted', text: `${when(a.at)} · ${a.duration_ms.toFixed(1)} ms${parts.length ? ` (${parts.join(', ')})` : ''}${t.reused_connection ? ' · reused connection' : ''}` }),
     a.error ? h('p', { class: 'error', text: a.error.message }) : null,
     headerTable('Request headers', a.request_headers),
+    a.request_body !== undefined && a.request_body !== null
+      ? h('div', {}, h('p', { class: 'label', text: `Body as sent, after transforms${a.request_body_truncated ? ' (cut at 64 KiB)' : ''}` }), pre(a.request_body, `Body sent in attempt ${a.number}`))
+      : null,
+    (a.plugin_logs || []).length
+      ? table('Plugin log', ['Plugin', 'Level', 'Message'], a.plugin_logs.map((l) => [h('code', { text: l.plugin }), l.level, l.message]), { class: 'headers' })
+      : null,
     a.status_code ? headerTable('Response headers', a.response_headers) : null,
     a.response_body !== null && a.response_body !== undefined
       ? h('div', {}, h('p', { class: 'label', text: `Response body${a.response_body_truncated ? ' (cut at 64 KiB)' : ''}` }), pre(a.response_body, `Response body of attempt ${a.number}`))

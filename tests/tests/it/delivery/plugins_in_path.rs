@@ -69,6 +69,28 @@ async fn native_filters_and_plugins_in_the_path() {
     assert_eq!(got.len(), 1);
     assert_eq!(got[0].json()["data"]["customer"]["email"], "***");
     assert_eq!(got[0].json()["data"]["order"]["total"], 500);
+    // The attempt records the body as the transform left it and the
+    // plugin's log lines; the payload stays the original.
+    let sent = items
+        .iter()
+        .find(|d| d["status"] == "succeeded")
+        .and_then(|d| d["id"].as_str())
+        .expect("the delivered one");
+    let (_, detail) = h
+        .call("GET", &format!("/v1/orgs/{org}/deliveries/{sent}"), None)
+        .await;
+    let attempt = &detail["attempts"][0];
+    let body = attempt["request_body"].as_str().unwrap_or_default();
+    assert!(
+        body.contains("***") && !body.contains("a@b.c"),
+        "{detail:#}"
+    );
+    assert_eq!(
+        attempt["plugin_logs"][0],
+        json!({"plugin": "redact@1.0.0", "level": "debug", "message": "redacted 1 value(s)"}),
+        "{detail:#}"
+    );
+    assert_eq!(detail["payload"]["data"]["customer"]["email"], "a@b.c");
 
     // A transform where a filter belongs, and a config the plugin rejects: 400 at save time.
     let (status, err) = h
