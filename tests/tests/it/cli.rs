@@ -37,6 +37,36 @@ fn contains(actual: &Value, expected: &Value) -> bool {
     }
 }
 
+/// The arguments of the `$ herald plugin run …` command in a plugin's
+/// README (continuation lines joined).
+fn readme_command(plugin: &str) -> Vec<String> {
+    let readme =
+        std::fs::read_to_string(workspace_root().join(format!("plugins/{plugin}/README.md")))
+            .expect("plugin README");
+    let mut lines = readme
+        .lines()
+        .skip_while(|l| !l.starts_with("$ herald plugin run"));
+    let mut command = String::new();
+    for line in lines.by_ref() {
+        let line = line.trim_start_matches("$ ").trim();
+        match line.strip_suffix('\\') {
+            Some(part) => command.push_str(part),
+            None => {
+                command.push_str(line);
+                break;
+            }
+        }
+        command.push(' ');
+    }
+    let words: Vec<String> = command.split_whitespace().map(String::from).collect();
+    assert_eq!(
+        words.first().map(String::as_str),
+        Some("herald"),
+        "{plugin}: {command}"
+    );
+    words[1..].to_vec()
+}
+
 #[test]
 fn every_example_plugin_gives_its_readme_result() {
     for plugin in [
@@ -46,17 +76,13 @@ fn every_example_plugin_gives_its_readme_result() {
         "crm-reshape-transform",
         "chat-message-transform",
     ] {
-        let out = herald(&[
-            "plugin",
-            "run",
-            &path(plugin_wasm(plugin)),
-            "--event",
-            &path(example_file(plugin, "event.json")),
-            "--config",
-            &path(example_file(plugin, "config.json")),
-            "--deadline-ms",
-            UNHURRIED,
-        ]);
+        // The command exactly as the plugin's README shows it, run from
+        // the repository root (where the README says to run it).
+        assert!(plugin_wasm(plugin).exists(), "{plugin} built");
+        let mut args = readme_command(plugin);
+        args.extend(["--deadline-ms".to_string(), UNHURRIED.to_string()]);
+        let args: Vec<&str> = args.iter().map(String::as_str).collect();
+        let out = herald(&args);
         assert!(
             out.status.success(),
             "{plugin}: {}",
