@@ -12,6 +12,7 @@
 import { createRequire } from 'node:module';
 import { mkdirSync } from 'node:fs';
 import path from 'node:path';
+import { PATIENCE_MS, check, until, noScriptRan as noScriptIn, everyControlNamed } from './support.mjs';
 
 const require = createRequire(path.join(process.env.BROWSER_TOOLS, 'package.json'));
 const { chromium } = require('playwright-core');
@@ -24,23 +25,6 @@ mkdirSync(shots, { recursive: true });
 
 // Markup that would run if any of it reached the page as HTML.
 const XSS = '<script>window.pwned=1</script>"><img src=x onerror="window.pwned=2">';
-// Bounds for failure detection only (generous: the machine may be busy).
-const PATIENCE_MS = 120_000;
-
-function check(condition, message) {
-  if (!condition) throw new Error(`check failed: ${message}`);
-}
-
-async function until(what, fn) {
-  const start = Date.now();
-  let last;
-  for (;;) {
-    try { const v = await fn(); if (v) return v; } catch (e) { last = e; }
-    if (Date.now() - start > PATIENCE_MS) throw new Error(`gave up waiting for ${what}${last ? `: ${last.message}` : ''}`);
-    await new Promise((r) => setTimeout(r, 250));
-  }
-}
-
 async function apiCall(method, p, body, token = admin) {
   const r = await fetch(base + p, {
     method,
@@ -53,6 +37,7 @@ async function apiCall(method, p, body, token = admin) {
   return data;
 }
 
+const noScriptRan = (page) => noScriptIn(page, dialogs);
 const steps = [];
 function step(name, fn) { steps.push([name, fn]); }
 
@@ -68,29 +53,6 @@ async function newPage() {
   page.on('dialog', async (d) => { dialogs.push(d.message()); await d.dismiss(); });
   page.on('pageerror', (e) => console.log(`  page error: ${e.message}`));
   return { context, page };
-}
-
-async function noScriptRan(page) {
-  check(await page.evaluate(() => window.pwned === undefined), 'markup from data ran as script (window.pwned set)');
-  check(await page.locator('img[onerror]').count() === 0, 'an <img onerror> from data became an element');
-  check(dialogs.length === 0, `a dialog opened: ${dialogs.join(', ')}`);
-}
-
-/** Every control on the page has an accessible name (label, aria-label or text). */
-async function everyControlNamed(page, screen) {
-  const unnamed = await page.evaluate(() => {
-    const name = (el) => {
-      if (el.getAttribute('aria-label')) return el.getAttribute('aria-label');
-      if (el.id && document.querySelector(`label[for="${CSS.escape(el.id)}"]`)) return 'label';
-      if (el.closest('label')) return el.closest('label').textContent.trim();
-      if (['BUTTON', 'A', 'SUMMARY'].includes(el.tagName)) return el.textContent.trim();
-      return '';
-    };
-    return [...document.querySelectorAll('input, select, textarea, button, a[href], summary')]
-      .filter((el) => el.offsetParent !== null && !name(el))
-      .map((el) => el.outerHTML.slice(0, 120));
-  });
-  check(unnamed.length === 0, `${screen}: controls without an accessible name: ${unnamed.join(' | ')}`);
 }
 
 // ---- seed ----

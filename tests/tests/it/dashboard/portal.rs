@@ -1,63 +1,14 @@
-//! Dashboard sessions over HTTP: portal links (one use, one org, read-only,
-//! expiry), sign-in with a key (ended by revoking it), CSRF on every
-//! change, cookie attributes, and the security headers of `/ui`.
+//! Portal links over HTTP: one use, one org, CSRF on every change,
+//! cookie attributes, read-only sessions refused by the server, expiry.
 
-use herald_e2e::herald::{HeraldInProcess, ADMIN_TOKEN};
+use super::{api_only, code_of, org_key, session_cookie};
 use herald_e2e::redis::TestRedis;
 use serde_json::{json, Value};
-
-/// The session cookie of a `Set-Cookie` among `headers`, and the whole header.
-fn session_cookie(headers: &[(String, String)]) -> (String, String) {
-    let header = headers
-        .iter()
-        .find(|(n, v)| n == "set-cookie" && v.starts_with("herald_session="))
-        .map(|(_, v)| v.clone())
-        .unwrap_or_else(|| panic!("no session cookie in {headers:?}"));
-    let value = header
-        .split(';')
-        .next()
-        .unwrap_or_default()
-        .trim()
-        .to_string();
-    (value, header)
-}
-
-/// The code of a portal link's URL.
-fn code_of(link: &Value) -> String {
-    let url = link["url"].as_str().expect("url");
-    url.split_once("#code=")
-        .expect("code in the fragment")
-        .1
-        .to_string()
-}
-
-async fn org_key(herald: &HeraldInProcess, org: &str, permissions: Value) -> (String, String) {
-    let (status, key) = herald
-        .call(
-            "POST",
-            &format!("/v1/orgs/{org}/api-keys"),
-            Some(json!({"name": "backend", "permissions": permissions})),
-        )
-        .await;
-    assert_eq!(status, 201, "{key}");
-    (
-        key["key"].as_str().expect("key").to_string(),
-        key["id"].as_str().expect("id").to_string(),
-    )
-}
 
 #[tokio::test]
 async fn portal_links_open_one_org_once_and_changes_need_the_csrf_token() {
     let redis = TestRedis::start();
-    let herald = HeraldInProcess::start(
-        {
-            let mut s = herald::config::Settings::default();
-            herald_e2e::backend::UsesRedis::apply_to(&redis, &mut s);
-            s
-        },
-        herald::serve::Role::Api,
-    )
-    .await;
+    let herald = api_only(&redis).await;
     let (a, b) = (herald.org().await, herald.org().await);
     let (status, link) = herald
         .call("POST", &format!("/v1/orgs/{a}/portal-sessions"), None)
@@ -201,9 +152,7 @@ async fn portal_links_open_one_org_once_and_changes_need_the_csrf_token() {
 #[tokio::test]
 async fn read_only_and_expired_sessions_are_refused_by_the_server() {
     let redis = TestRedis::start();
-    let mut settings = herald::config::Settings::default();
-    herald_e2e::backend::UsesRedis::apply_to(&redis, &mut settings);
-    let herald = HeraldInProcess::start(settings, herald::serve::Role::Api).await;
+    let herald = api_only(&redis).await;
     let a = herald.org().await;
     let hook = herald
         .webhook(
@@ -304,109 +253,4 @@ async fn read_only_and_expired_sessions_are_refused_by_the_server() {
         )
         .await;
     assert_eq!(status, 401, "{ended}");
-}
-
-#[tokio::test]
-async fn sign_in_sessions_end_with_their_key_and_the_pages_are_locked_down() {
-    let redis = TestRedis::start();
-    let mut settings = herald::config::Settings::default();
-    herald_e2e::backend::UsesRedis::apply_to(&redis, &mut settings);
-    let herald = HeraldInProcess::start(settings, herald::serve::Role::Api).await;
-    let a = herald.org().await;
-    let (key, key_id) = org_key(&herald, &a, json!(["webhooks:read", "logs:read"])).await;
-    let json_type = ("content-type", "application/json");
-    let (status, _, wrong) = herald
-        .raw(
-            "POST",
-            "/ui/session",
-            &[json_type],
-            Some(json!({"token": "hk_nope_nope"}).to_string()),
-        )
-        .await;
-    assert_eq!(status, 401, "{wrong}");
-    let (status, headers, session) = herald
-        .raw(
-            "POST",
-            "/ui/session",
-            &[json_type],
-            Some(json!({"token": key}).to_string()),
-        )
-        .await;
-    assert_eq!(status, 201, "{session}");
-    let (cookie, _) = session_cookie(&headers);
-    let (status, _, me) = herald
-        .raw("GET", "/ui/session", &[("cookie", &cookie)], None)
-        .await;
-    assert_eq!((status, me["org"].as_str()), (200, Some(a.as_str())));
-    let (status, _) = herald
-        .call("DELETE", &format!("/v1/orgs/{a}/api-keys/{key_id}"), None)
-        .await;
-    assert_eq!(status, 204);
-    let (status, _, revoked) = herald
-        .raw(
-            "GET",
-            &format!("/v1/orgs/{a}/webhooks"),
-            &[("cookie", &cookie)],
-            None,
-        )
-        .await;
-    assert_eq!(status, 401, "{revoked}");
-    assert!(revoked["error"]["message"]
-        .as_str()
-        .unwrap_or_default()
-        .contains("revoked"));
-
-    // The operator signs in the same way.
-    let (status, _, op) = herald
-        .raw(
-            "POST",
-            "/ui/session",
-            &[json_type],
-            Some(json!({"token": ADMIN_TOKEN}).to_string()),
-        )
-        .await;
-    assert_eq!((status, &op["operator"]), (201, &json!(true)));
-
-    // The page and its files: strict CSP, no framing, no sniffing, ETags.
-    let (status, headers, page) = herald.raw("GET", "/ui/", &[], None).await;
-    assert_eq!(status, 200);
-    let header = |name: &str| {
-        headers
-            .iter()
-            .find(|(n, _)| n == name)
-            .map(|(_, v)| v.clone())
-            .unwrap_or_default()
-    };
-    let csp = header("content-security-policy");
-    assert!(
-        csp.contains("script-src 'self'") && !csp.contains("unsafe"),
-        "{csp}"
-    );
-    assert!(csp.contains("frame-ancestors 'none'"), "{csp}");
-    assert_eq!(header("x-frame-options"), "DENY");
-    assert_eq!(header("x-content-type-options"), "nosniff");
-    let html = page.as_str().unwrap_or_default();
-    assert!(html.contains("<script type=\"module\" src=\"/ui/assets/app.js\"></script>"));
-    assert!(
-        !html.contains("http://") && !html.contains("https://"),
-        "the page loads nothing from elsewhere"
-    );
-    let (status, headers, _) = herald.raw("GET", "/ui/assets/core.js", &[], None).await;
-    assert_eq!(status, 200);
-    let etag = headers
-        .iter()
-        .find(|(n, _)| n == "etag")
-        .map(|(_, v)| v.clone())
-        .expect("etag");
-    let (status, _, _) = herald
-        .raw(
-            "GET",
-            "/ui/assets/core.js",
-            &[("if-none-match", &etag)],
-            None,
-        )
-        .await;
-    assert_eq!(status, 304);
-    let (status, _, missing) = herald.raw("GET", "/ui/assets/nope.js", &[], None).await;
-    assert_eq!(status, 404, "{missing}");
 }
