@@ -183,7 +183,8 @@ impl Request {
     }
 
     /// Replaces the body with `value` serialized as JSON and sets
-    /// `content-type: application/json`.
+    /// `content-type: application/json`. Object keys come out sorted
+    /// (serde_json's map); for a fixed order use [`Request::set_json`].
     ///
     /// ```
     /// let mut r = herald_sdk::Request::default();
@@ -194,6 +195,26 @@ impl Request {
         // Serializing a `Value` cannot fail: its map keys are always strings.
         self.body = serde_json::to_vec(value).unwrap_or_default();
         self.set_header("content-type", "application/json");
+    }
+
+    /// Replaces the body with `value` serialized as JSON, keys in the order
+    /// `value`'s type declares its fields (a `serde_json::Value` object sorts
+    /// its keys; a struct keeps its field order), and sets
+    /// `content-type: application/json`. Use it when a partner expects a
+    /// fixed key order.
+    ///
+    /// ```
+    /// #[derive(serde::Serialize)]
+    /// struct Contact { last_name: &'static str, first_name: &'static str }
+    /// let mut r = herald_sdk::Request::default();
+    /// r.set_json(&Contact { last_name: "Lovelace", first_name: "Ada" }).unwrap();
+    /// assert_eq!(r.body, br#"{"last_name":"Lovelace","first_name":"Ada"}"#);
+    /// ```
+    pub fn set_json<T: serde::Serialize>(&mut self, value: &T) -> Result<(), PluginError> {
+        self.body = serde_json::to_vec(value)
+            .map_err(|e| PluginError::failed(format!("cannot serialize the body: {e}")))?;
+        self.set_header("content-type", "application/json");
+        Ok(())
     }
 
     /// Replaces the body with `body` and sets its content type.

@@ -16,7 +16,8 @@
 //!   outcomes, stats; key names and hash tags in [`store::keys`]. Webhook
 //!   secrets are sealed on the way in by [`secrets`] (the master keyring).
 //! - [`worker`]: claims batches, runs attempts, hands outcomes on;
-//!   [`takeover`]: heartbeats, and the work of dead workers taken over.
+//!   [`lanes`]: receivers that hang kept apart from healthy ones (the slow
+//!   lane); [`takeover`]: heartbeats, and the work of dead workers taken over.
 //! - [`cache`]: webhook configs and loaded plugins in memory, invalidated by
 //!   the change feed.
 //! - [`attempt`]: one attempt: [`filter`] (native filters), the plugin chain
@@ -49,6 +50,7 @@ pub mod event;
 pub mod filter;
 pub mod id;
 pub mod ingest;
+pub mod lanes;
 pub mod memory;
 pub mod metrics;
 pub mod model;

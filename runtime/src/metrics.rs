@@ -67,6 +67,10 @@ pub struct Metrics {
     pub attempts: Family<ResultLabel, Counter>,
     /// Retries scheduled.
     pub retries_scheduled: Counter,
+    /// Attempts in flight in the slow lane (receivers that hang).
+    pub slow_lane_in_flight: Gauge,
+    /// Deliveries held (not attempted) while their webhook is slow.
+    pub deliveries_held: Counter,
     /// Queue depth, sampled at scrape time.
     pub queue_depth: Family<QueueLabel, Gauge>,
     /// From acceptance of the event to a successful delivery, seconds.
@@ -114,6 +118,18 @@ impl Metrics {
             "Retries scheduled",
             retries_scheduled.clone(),
         );
+        let slow_lane_in_flight = Gauge::default();
+        registry.register(
+            "slow_lane_in_flight",
+            "Attempts in flight in the slow lane (receivers that hang)",
+            slow_lane_in_flight.clone(),
+        );
+        let deliveries_held = Counter::default();
+        registry.register(
+            "deliveries_held",
+            "Deliveries held without an attempt while their webhook is slow",
+            deliveries_held.clone(),
+        );
         let queue_depth = Family::<QueueLabel, Gauge>::default();
         registry.register(
             "queue_depth",
@@ -148,6 +164,8 @@ impl Metrics {
             webhook_deliveries,
             attempts,
             retries_scheduled,
+            slow_lane_in_flight,
+            deliveries_held,
             queue_depth,
             delivery_latency,
             plugin_call,

@@ -51,6 +51,7 @@ pub fn routes() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(webhooks::secrets::read))
         .routes(routes!(webhooks::secrets::rotate))
         .routes(routes!(webhooks::test_send::test))
+        .routes(routes!(webhooks::dry_run::dry_run))
         .routes(routes!(deliveries::list))
         .routes(routes!(deliveries::replay))
         .routes(routes!(stats::stats))

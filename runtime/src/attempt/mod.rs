@@ -13,7 +13,7 @@ use crate::app::App;
 use crate::deliver::{Outgoing, Received, SendFailure};
 use crate::event::Event;
 use crate::filter;
-use crate::model::{Attempt, AttemptError, ErrorClass, Timings, Webhook};
+use crate::model::{Attempt, AttemptError, ErrorClass, PluginLogLine, Timings, Webhook};
 use bytes::Bytes;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant, SystemTime};
@@ -66,25 +66,20 @@ pub async fn run(
 ) -> Finished {
     let started = Instant::now();
     let at = crate::clock::now_rfc3339();
-    if filters == Filters::Apply {
-        if let Some(reason) = native_filter(webhook, event) {
-            return (None, Ending::Filtered(reason));
-        }
-    }
-    let payload = event.payload();
-    let plugins_started = Instant::now();
-    let (chained, logs) = chain::run_plugins(app, webhook, event, payload, filters).await;
-    let chain = match chained {
-        Ok(ChainResult::Request(request)) => request,
-        Ok(ChainResult::Dropped(reason)) => return (None, Ending::Filtered(reason)),
-        Err(message) => {
+    let ready = match prepare(app, webhook, event, msg_id, number, filters).await {
+        Stage::Filtered(reason) => return (None, Ending::Filtered(reason)),
+        Stage::PluginFailed {
+            message,
+            logs,
+            plugins_ms,
+        } => {
             let mut attempt = record(number, &at, started, BTreeMap::new());
-            attempt.plugin_logs = logs.0;
+            attempt.plugin_logs = logs;
             attempt.error = Some(AttemptError {
                 class: ErrorClass::Plugin,
                 message,
             });
-            attempt.timings.plugins_ms = Some(ms(plugins_started.elapsed()));
+            attempt.timings.plugins_ms = Some(plugins_ms);
             return (
                 Some(attempt),
                 Ending::Failed {
@@ -93,20 +88,22 @@ pub async fn run(
                 },
             );
         }
+        Stage::Ready(ready) => ready,
     };
-    let plugins_ms = (!webhook.plugins.filters.is_empty()
-        || !webhook.plugins.transforms.is_empty())
-    .then(|| ms(plugins_started.elapsed()));
-
-    let headers = request::build_headers(webhook, event, msg_id, number, &chain);
+    let Ready {
+        headers,
+        body,
+        logs,
+        plugins_ms,
+    } = ready;
     let masked = request::mask(&headers, &webhook.auth);
     let mut attempt = record(number, &at, started, masked);
     attempt.timings.plugins_ms = plugins_ms;
-    attempt.plugin_logs = logs.0;
+    attempt.plugin_logs = logs;
     if !webhook.plugins.transforms.is_empty() {
-        let cut = chain.body.len().min(SENT_BODY_KEPT);
-        attempt.request_body = Some(String::from_utf8_lossy(&chain.body[..cut]).into_owned());
-        attempt.request_body_truncated = cut < chain.body.len();
+        let cut = body.len().min(SENT_BODY_KEPT);
+        attempt.request_body = Some(String::from_utf8_lossy(&body[..cut]).into_owned());
+        attempt.request_body_truncated = cut < body.len();
     }
     let uri = match app.policy.check_url(&webhook.url) {
         Ok(uri) => uri,
@@ -128,7 +125,7 @@ pub async fn run(
     let out = Outgoing {
         uri,
         headers,
-        body: Bytes::from(chain.body),
+        body: Bytes::from(body),
         timeout: webhook.timeout,
     };
     let mut timings = Timings::default();
@@ -146,6 +143,80 @@ pub async fn run(
         }
     };
     finish(attempt, started, result)
+}
+
+/// How far an attempt got before sending.
+pub enum Stage {
+    /// A native filter or a filter plugin dropped the event.
+    Filtered(String),
+    /// A plugin failed.
+    PluginFailed {
+        /// What failed.
+        message: String,
+        /// What the plugins logged.
+        logs: Vec<PluginLogLine>,
+        /// Time in plugins.
+        plugins_ms: f64,
+    },
+    /// The request, signed and ready to send.
+    Ready(Ready),
+}
+
+/// A request ready to send.
+pub struct Ready {
+    /// Every header, credentials included (mask before showing).
+    pub headers: http::HeaderMap,
+    /// The exact body.
+    pub body: Vec<u8>,
+    /// What the plugins logged.
+    pub logs: Vec<PluginLogLine>,
+    /// Time in plugins, when the webhook has any.
+    pub plugins_ms: Option<f64>,
+}
+
+/// Everything an attempt does before sending: native filters (when
+/// `filters` apply), the plugin chain, the headers and the signature.
+pub async fn prepare(
+    app: &App,
+    webhook: &Webhook,
+    event: &Event,
+    msg_id: &str,
+    number: u32,
+    filters: Filters,
+) -> Stage {
+    if filters == Filters::Apply {
+        if let Some(reason) = native_filter(webhook, event) {
+            return Stage::Filtered(reason);
+        }
+    }
+    let payload = event.payload();
+    let plugins_started = Instant::now();
+    let (chained, logs) = chain::run_plugins(app, webhook, event, payload, filters).await;
+    let request = match chained {
+        Ok(ChainResult::Request(request)) => request,
+        Ok(ChainResult::Dropped(reason)) => return Stage::Filtered(reason),
+        Err(message) => {
+            return Stage::PluginFailed {
+                message,
+                logs: logs.0,
+                plugins_ms: ms(plugins_started.elapsed()),
+            }
+        }
+    };
+    let plugins_ms = (!webhook.plugins.filters.is_empty()
+        || !webhook.plugins.transforms.is_empty())
+    .then(|| ms(plugins_started.elapsed()));
+    Stage::Ready(Ready {
+        headers: request::build_headers(webhook, event, msg_id, number, &request),
+        body: request.body,
+        logs: logs.0,
+        plugins_ms,
+    })
+}
+
+/// Headers as an attempt records them: credentials masked.
+pub fn masked_headers(headers: &http::HeaderMap, webhook: &Webhook) -> BTreeMap<String, String> {
+    request::mask(headers, &webhook.auth)
 }
 
 fn finish(mut attempt: Attempt, started: Instant, result: Ending) -> Finished {

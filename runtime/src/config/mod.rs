@@ -9,6 +9,7 @@
 mod forms;
 mod redis;
 mod sources;
+mod validate;
 
 pub use forms::{format_bytes, parse_bytes};
 pub use redis::redact_url;
@@ -109,6 +110,14 @@ pub struct Settings {
     pub extra_ca_file: Option<PathBuf>,
     /// Deliveries in flight per process.
     pub worker_concurrency: usize,
+    /// Attempts to hanging receivers in flight per process, in the slow
+    /// lane: beside `worker_concurrency`, so receivers that hang until their
+    /// timeout do not take the places of healthy ones.
+    pub slow_lane_concurrency: usize,
+    /// An attempt still waiting for its answer after this long puts its
+    /// webhook in the slow lane (an attempt that answers sooner takes it out).
+    #[serde(with = "forms::duration")]
+    pub slow_after: Duration,
     /// Longest per-webhook timeout a webhook may set.
     #[serde(with = "forms::duration")]
     pub max_timeout: Duration,
@@ -202,6 +211,8 @@ impl Default for Settings {
             dns_servers: Vec::new(),
             extra_ca_file: None,
             worker_concurrency: 512,
+            slow_lane_concurrency: 1000,
+            slow_after: Duration::from_secs(5),
             max_timeout: Duration::from_secs(60),
             default_timeout: Duration::from_secs(30),
             visibility_timeout: Duration::from_secs(150),
@@ -298,100 +309,6 @@ impl Settings {
     /// budget and signing (bounded by the plugin deadline per plugin).
     pub fn longest_attempt(&self) -> Duration {
         self.max_timeout + Duration::from_secs(5)
-    }
-
-    fn validate(&self) -> Result<(), ConfigError> {
-        let name = |key: &str| format!("{key} ({})", variable(key));
-        let at_least_one = [
-            ("worker_concurrency", self.worker_concurrency as u64),
-            ("log_bound_per_webhook", self.log_bound_per_webhook as u64),
-            ("max_body_bytes", self.max_body_bytes as u64),
-            ("api_max_connections", self.api_max_connections as u64),
-            (
-                "auth_failures_per_minute",
-                u64::from(self.auth_failures_per_minute),
-            ),
-            ("plugin_max_input_bytes", self.plugin_max_input_bytes as u64),
-            (
-                "plugin_max_output_bytes",
-                self.plugin_max_output_bytes as u64,
-            ),
-            (
-                "plugin_max_calls_per_instance",
-                self.plugin_max_calls_per_instance,
-            ),
-            ("plugin_max_instances", u64::from(self.plugin_max_instances)),
-            ("embedded_redis_port", u64::from(self.embedded_redis_port)),
-        ];
-        if let Some((key, _)) = at_least_one.iter().find(|(_, v)| *v == 0) {
-            return Err(ConfigError::Invalid(format!(
-                "{} must be at least 1",
-                name(key)
-            )));
-        }
-        if let Some(shards) = self.queue_shards.filter(|n| !(1..=256).contains(n)) {
-            return Err(ConfigError::Invalid(format!(
-                "{} must be from 1 to 256, not {shards}",
-                name("queue_shards"),
-            )));
-        }
-        self.validate_redis()?;
-        if self.plugin_deadline < Duration::from_millis(1) {
-            return Err(ConfigError::Invalid(format!(
-                "{} must be at least 1ms",
-                name("plugin_deadline")
-            )));
-        }
-        if !(1 << 20..=4 << 30).contains(&(self.plugin_memory_bytes as u64)) {
-            return Err(ConfigError::Invalid(format!(
-                "{} must be from 1MiB to 4GiB (a 32-bit guest's limit), not {}",
-                name("plugin_memory_bytes"),
-                format_bytes(self.plugin_memory_bytes)
-            )));
-        }
-        if self.default_timeout > self.max_timeout {
-            return Err(ConfigError::Invalid(format!(
-                "{} is {:?}, more than max_timeout ({:?}); lower it or raise {}",
-                name("default_timeout"),
-                self.default_timeout,
-                self.max_timeout,
-                name("max_timeout")
-            )));
-        }
-        if self.visibility_timeout <= self.longest_attempt() {
-            return Err(ConfigError::Invalid(format!(
-                "{} ({:?}) must exceed the longest attempt (max_timeout + 5s = {:?}), \
-                 or a slow but live attempt could be sent twice",
-                name("visibility_timeout"),
-                self.visibility_timeout,
-                self.longest_attempt()
-            )));
-        }
-        if let Some(url) = &self.public_url {
-            if !forms::web_origin(url) {
-                return Err(ConfigError::Invalid(format!(
-                    "{} must be an http(s) origin like https://herald.example.com, not {url:?}",
-                    name("public_url")
-                )));
-            }
-        }
-        if let Some(bad) = self
-            .ui_frame_ancestors
-            .iter()
-            .find(|o| !forms::web_origin(o))
-        {
-            return Err(ConfigError::Invalid(format!(
-                "{} entries must be origins like https://app.example.com, not {bad:?}",
-                name("ui_frame_ancestors")
-            )));
-        }
-        if self.admin_token.as_deref().is_some_and(|t| t.len() < 16) {
-            return Err(ConfigError::Invalid(format!(
-                "{} must be at least 16 characters",
-                name("admin_token")
-            )));
-        }
-        Ok(())
     }
 }
 

@@ -29,6 +29,13 @@ pub enum Outcome {
     },
     /// Failed for good.
     Dead,
+    /// Not attempted: held for a slow webhook (see `lanes`), back on the
+    /// queue at `until_ms` unless released sooner; status and attempts
+    /// unchanged.
+    Held {
+        /// Unix ms.
+        until_ms: i64,
+    },
 }
 
 impl Outcome {
@@ -39,6 +46,7 @@ impl Outcome {
             Outcome::Filtered { .. } => DeliveryStatus::Filtered,
             Outcome::Retry { .. } => DeliveryStatus::Failed,
             Outcome::Dead => DeliveryStatus::Dead,
+            Outcome::Held { .. } => DeliveryStatus::Pending,
         }
     }
 }
@@ -178,6 +186,11 @@ impl Store {
         let mut stats: HashMap<(&str, &str), HashMap<String, i64>> = HashMap::new();
         let mut last: HashMap<(&str, &str), (&Attempt, DeliveryStatus)> = HashMap::new();
         for w in &batch.outcomes {
+            if let Outcome::Held { until_ms } = w.outcome {
+                pipe.zadd(k.retries(shard), w.delivery_id, *until_ms)
+                    .ignore();
+                continue;
+            }
             let hook = (w.org, w.webhook_id);
             let status = w.outcome.status();
             let counters = stats.entry(hook).or_default();
@@ -221,7 +234,7 @@ impl Store {
                     pipe.zadd(k.webhook_dead(w.org, w.webhook_id), w.delivery_id, now)
                         .ignore();
                 }
-                Outcome::Succeeded => {}
+                Outcome::Succeeded | Outcome::Held { .. } => {}
             }
             if !matches!(w.outcome, Outcome::Retry { .. }) {
                 fields.push(("next_attempt_at", String::new()));
@@ -262,5 +275,23 @@ impl Store {
             pipe.cmd("XDEL").arg(&queue).arg(&batch.acks).ignore();
         }
         pipe
+    }
+
+    /// Releases held deliveries (see `lanes`): each goes back on its
+    /// shard's queue at the next move of due retries, unless it is no
+    /// longer waiting in the retry set (then nothing changes).
+    pub async fn release_held(&self, held: &[(Shard, &str)]) -> Result<(), StoreError> {
+        let now = now_ms();
+        let cmds = held
+            .iter()
+            .map(|(shard, id)| {
+                let key = self.keys.retries(*shard);
+                let mut cmd = redis::cmd("ZADD");
+                cmd.arg(&key).arg("XX").arg("LT").arg(now).arg(*id);
+                (key, cmd)
+            })
+            .collect();
+        let _: Vec<i64> = self.con().pipeline_by_slot(cmds).await?;
+        Ok(())
     }
 }

@@ -1,7 +1,8 @@
 //! Webhooks: create, read (secrets never shown), partial update, delete,
-//! list; secrets ([`secrets`]) and test sends ([`test_send`]). Input rules
-//! are in [`input`].
+//! list; secrets ([`secrets`]), test sends ([`test_send`]) and dry runs
+//! ([`dry_run`]). Input rules are in [`input`].
 
+pub mod dry_run;
 pub mod input;
 pub mod secrets;
 pub mod test_send;

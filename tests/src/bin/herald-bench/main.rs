@@ -18,7 +18,8 @@
 //! `cluster` (one redis-server vs a 3-master Redis Cluster, 1 and 2 worker
 //! processes, work over 24 orgs) and `memory` (Redis bytes per pending and
 //! per kept delivery); `ui-log` (the dashboard's requests against a log of
-//! 10,000 deliveries).
+//! 10,000 deliveries); `hanging` (1,000 healthy webhooks alone, then beside
+//! 1,000 whose receivers never answer).
 //! Every load is bounded in count and time; everything runs on loopback.
 
 use herald_e2e::herald::{HeraldProcess, Options};
@@ -29,6 +30,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 mod cluster;
+mod hanging;
 mod measure;
 mod ui_log;
 
@@ -319,6 +321,9 @@ async fn main() {
     }
     if chosen.contains(&"memory") {
         cluster::memory(events).await;
+    }
+    if chosen.contains(&"hanging") {
+        hanging::run(events).await;
     }
     if chosen.contains(&"ui-log") {
         ui_log::run().await;

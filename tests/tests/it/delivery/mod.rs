@@ -8,6 +8,7 @@ mod network_policy;
 mod plugins_in_path;
 mod retries;
 mod signing;
+mod slow_lane;
 mod streams_and_outcomes;
 
 use base64::Engine as _;

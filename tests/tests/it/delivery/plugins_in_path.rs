@@ -92,6 +92,58 @@ async fn native_filters_and_plugins_in_the_path() {
     );
     assert_eq!(detail["payload"]["data"]["customer"]["email"], "a@b.c");
 
+    // A dry run goes the same way and sends and writes nothing.
+    let dry = format!("/v1/orgs/{org}/webhooks/{wh}/dry-run");
+    let events = json!({"events": [order("open", 500), order("paid", 50), order("paid", 500)]});
+    let (status, run) = h.call("POST", &dry, Some(events)).await;
+    assert_eq!(status, 200, "{run}");
+    let results: Vec<&str> = run["items"]
+        .as_array()
+        .map(|i| {
+            i.iter()
+                .map(|r| r["result"].as_str().unwrap_or_default())
+                .collect()
+        })
+        .unwrap_or_default();
+    assert_eq!(results, ["filtered", "filtered", "send"], "{run:#}");
+    assert!(
+        run["items"][1]["reason"]
+            .as_str()
+            .is_some_and(|r| r.contains("is not above 100")),
+        "{run:#}"
+    );
+    let would = &run["items"][2];
+    let body: serde_json::Value =
+        serde_json::from_str(would["request"]["body"].as_str().unwrap_or_default())
+            .expect("JSON body");
+    assert_eq!(body["data"]["customer"]["email"], "***", "{run:#}");
+    assert!(
+        would["request"]["headers"]["webhook-signature"].is_string(),
+        "{run:#}"
+    );
+    assert_eq!(would["plugin_logs"][0]["message"], "redacted 1 value(s)");
+    let (status, recent) = h.call("POST", &dry, Some(json!({"recent": 10}))).await;
+    assert_eq!(status, 200, "{recent}");
+    assert_eq!(
+        recent["items"].as_array().map(Vec::len),
+        Some(3),
+        "{recent:#}"
+    );
+    for bad in [
+        json!({}),
+        json!({"recent": 0}),
+        json!({"recent": 1, "events": []}),
+    ] {
+        let (status, err) = h.call("POST", &dry, Some(bad)).await;
+        assert_eq!(status, 400, "{err}");
+    }
+    assert_eq!(receiver.received().len(), 1, "a dry run sends nothing");
+    assert_eq!(
+        h.deliveries(&org, wh).await.len(),
+        3,
+        "a dry run writes nothing"
+    );
+
     // A transform where a filter belongs, and a config the plugin rejects: 400 at save time.
     let (status, err) = h
         .call(

@@ -1,28 +1,29 @@
 //! Delivery workers: claim batches from the queue (bounded by a semaphore:
-//! at most `worker_concurrency` deliveries in flight), take over entries of
+//! at most `worker_concurrency` deliveries in flight in the main lane, and
+//! receivers that hang kept apart in the slow lane: [`crate::lanes`]), take over entries of
 //! dead workers, run each attempt and record its outcome; plus the retry
 //! scheduler. Shutdown stops claiming and lets in-flight attempts finish,
 //! bounded by the grace period; what does not finish stays claimed and is
 //! taken over after the visibility timeout (at-least-once, same `webhook-id`).
 
 use crate::app::App;
-use crate::attempt::{self, Filters};
 use crate::event::Event;
+use crate::lanes::{Lanes, Route};
 use crate::recorder::Recorder;
-use crate::retry;
 use crate::shutdown::sleep_or_stop;
-use crate::store::deliveries::DeliveryRecord;
-use crate::store::outcomes::Outcome;
 use crate::store::queue::{Claimed, OwnScan, Queue};
-use crate::store::{now_ms, Shard, Store, StoreError};
+use crate::store::{Shard, Store, StoreError};
 use crate::takeover::{self, Reaper};
 use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use task::{process, Ctx, Leftover, Place, Work};
+use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
+
+mod task;
 
 /// Entries read per batch, at most.
 const BATCH: usize = 256;
@@ -69,6 +70,11 @@ pub async fn run(app: Arc<App>, reader: Store, shutdown: CancellationToken) {
         .saturating_sub(app.settings.max_timeout + Duration::from_secs(2));
     let (recorder, writer) = Recorder::spawn(app.store.clone(), window);
     let permits = Arc::new(Semaphore::new(app.settings.worker_concurrency));
+    let lanes = Lanes::new(
+        app.settings.slow_lane_concurrency,
+        app.settings.slow_after,
+        app.metrics.slow_lane_in_flight.clone(),
+    );
     let tracker = TaskTracker::new();
     let in_flight: InFlight = Arc::default();
     let stranded = Arc::new(AtomicBool::new(false));
@@ -134,20 +140,37 @@ pub async fn run(app: Arc<App>, reader: Store, shutdown: CancellationToken) {
         };
         let mut first = Some(first);
         for (claimed, work) in batch.into_iter().zip(loaded) {
-            let permit = match first.take() {
-                Some(p) => p,
-                None => match permits.clone().acquire_owned().await {
-                    Ok(p) => p,
+            // A slow webhook's delivery takes a slow place or is held; it
+            // does not wait for a main place.
+            let (work, place) = match work {
+                Work::Attempt(d, e) => match lanes.route(&d.webhook_id) {
+                    Route::Main => (Work::Attempt(d, e), None),
+                    Route::Slow(place) => (Work::Attempt(d, e), Some(Place::Slow(place))),
+                    Route::Hold => (Work::Hold(d), Some(Place::Held)),
+                },
+                other => (other, None),
+            };
+            let place = match (place, first.take()) {
+                (Some(place), first_back) => {
+                    first = first_back;
+                    place
+                }
+                (None, Some(p)) => Place::Main(p),
+                (None, None) => match permits.clone().acquire_owned().await {
+                    Ok(p) => Place::Main(p),
                     Err(_) => break,
                 },
             };
             lock(&in_flight).insert((claimed.shard, claimed.entry_id.clone()));
             tracker.spawn(process(
-                app.clone(),
-                recorder.clone(),
+                Ctx {
+                    app: app.clone(),
+                    recorder: recorder.clone(),
+                    lanes: lanes.clone(),
+                },
                 claimed,
                 work,
-                permit,
+                place,
                 Leftover {
                     in_flight: in_flight.clone(),
                     stranded: stranded.clone(),
@@ -186,13 +209,6 @@ fn lock(in_flight: &InFlight) -> std::sync::MutexGuard<'_, HashSet<(Shard, Strin
         .unwrap_or_else(std::sync::PoisonError::into_inner)
 }
 
-/// What a finished task leaves: its entry no longer in flight and, when a
-/// Redis failure left it unfinished, the worker told to read it again.
-struct Leftover {
-    in_flight: InFlight,
-    stranded: Arc<AtomicBool>,
-}
-
 /// Moves due retries back onto the queue, until `shutdown`.
 pub async fn schedule_retries(app: Arc<App>, shutdown: CancellationToken) {
     loop {
@@ -205,16 +221,6 @@ pub async fn schedule_retries(app: Arc<App>, shutdown: CancellationToken) {
             return;
         }
     }
-}
-
-/// What a claimed entry needs, loaded for a whole batch at once.
-enum Work {
-    /// The delivery and its event (`None`: the event expired or is corrupt).
-    Attempt(Arc<DeliveryRecord>, Option<Arc<Event>>),
-    /// Nothing to do: the delivery is gone or already final; acknowledge.
-    Ack,
-    /// Loading failed for this entry alone (a corrupt record); it stays claimed.
-    Failed(StoreError),
 }
 
 /// Loads the deliveries of `batch` and their events (each event read and
@@ -243,123 +249,4 @@ async fn load(app: &App, batch: &[Claimed]) -> Result<Vec<Work>, StoreError> {
             }
         })
         .collect())
-}
-
-/// The claimed entry, as the recorder acknowledges it.
-fn entry(claimed: &Claimed) -> (crate::store::Shard, String) {
-    (claimed.shard, claimed.entry_id.clone())
-}
-
-async fn process(
-    app: Arc<App>,
-    recorder: Recorder,
-    claimed: Claimed,
-    work: Work,
-    _permit: OwnedSemaphorePermit,
-    leftover: Leftover,
-) {
-    let result = match work {
-        Work::Attempt(delivery, event) => handle(&app, &recorder, &claimed, delivery, event).await,
-        Work::Ack => recorder.ack(entry(&claimed)).await,
-        Work::Failed(e) => Err(e),
-    };
-    // No longer in flight before the worker may be told to read it again.
-    lock(&leftover.in_flight).remove(&(claimed.shard, claimed.entry_id.clone()));
-    if let Err(e) = result {
-        // The entry stays claimed by this worker: read again as soon as
-        // Redis answers when Redis failed, else taken over after the
-        // visibility timeout.
-        if e.is_unavailable() {
-            leftover.stranded.store(true, Ordering::SeqCst);
-        }
-        tracing::warn!(delivery = %claimed.delivery_id, "delivery step failed, will be retried: {e}");
-    }
-}
-
-async fn handle(
-    app: &App,
-    recorder: &Recorder,
-    claimed: &Claimed,
-    delivery: Arc<DeliveryRecord>,
-    event: Option<Arc<Event>>,
-) -> Result<(), StoreError> {
-    let store = &app.store;
-    let Some(webhook) = app
-        .webhooks
-        .get(&delivery.org, &delivery.webhook_id)
-        .await?
-    else {
-        return recorder.ack(entry(claimed)).await;
-    };
-    if !webhook.active {
-        let outcome = store
-            .park(&delivery.org, &delivery.id, &webhook.id, &claimed.entry_id)
-            .await?;
-        tracing::debug!(delivery = %delivery.id, webhook = %webhook.id, "inactive webhook: {outcome}");
-        return Ok(());
-    }
-    let Some(event) = event else {
-        tracing::warn!(delivery = %delivery.id, "the event is gone (expired or corrupt); dropping the delivery");
-        return recorder.ack(entry(claimed)).await;
-    };
-    let number = delivery.attempts + 1;
-    let (record, result) =
-        attempt::run(app, &webhook, &event, &delivery.id, number, Filters::Apply).await;
-    app.metrics
-        .attempts
-        .get_or_create(&crate::metrics::ResultLabel {
-            result: record
-                .as_ref()
-                .and_then(|a| a.error.as_ref())
-                .map_or("ok", |e| e.class.as_str())
-                .into(),
-        })
-        .inc();
-    let outcome = match result {
-        attempt::Ending::Delivered => Outcome::Succeeded,
-        attempt::Ending::Filtered(reason) => Outcome::Filtered { reason },
-        attempt::Ending::Failed { gone: true, .. } => {
-            let reason = "the receiver answered 410 Gone; webhook deactivated";
-            store
-                .deactivate_webhook(&webhook.org, &webhook.id, reason)
-                .await?;
-            app.webhooks.invalidate(&webhook.id);
-            tracing::warn!(webhook = %webhook.id, "{reason}");
-            Outcome::Dead
-        }
-        attempt::Ending::Failed { retry_after, .. } => {
-            match retry::scheduled_delay(&webhook.retry.schedule, number as usize) {
-                Some(delay) => {
-                    let wait = retry::next_delay(delay, retry_after, app.settings.retry_after_cap);
-                    app.metrics.retries_scheduled.inc();
-                    Outcome::Retry {
-                        due_ms: now_ms() + wait.as_millis() as i64,
-                    }
-                }
-                None => Outcome::Dead,
-            }
-        }
-    };
-    let created_ms = delivery.created_ms;
-    recorder
-        .record(
-            delivery,
-            webhook.url.clone(),
-            record,
-            outcome.clone(),
-            entry(claimed),
-        )
-        .await?;
-    let label = match &outcome {
-        Outcome::Succeeded => {
-            let latency = (now_ms() - created_ms).max(0) as f64 / 1e3;
-            app.metrics.delivery_latency.observe(latency);
-            "succeeded"
-        }
-        Outcome::Filtered { .. } => "filtered",
-        Outcome::Retry { .. } => "failed",
-        Outcome::Dead => "dead",
-    };
-    app.metrics.delivery(&webhook.id, label);
-    Ok(())
 }

@@ -1,0 +1,143 @@
+//! `hanging` (issue 17, receivers at load): 1,000 healthy webhooks served
+//! alone, then, back to back, the same while 1,000 more webhooks, subscribed
+//! to the same events, have receivers that accept the request and never
+//! answer (each attempt ends at the webhook's 10 s timeout). Reports the
+//! healthy throughput of both runs (first to last healthy arrival), their
+//! ratio, and Herald's peak RSS; the hanging run also how many attempts
+//! reached the hanging receivers and how many deliveries were held.
+
+use crate::measure::{receiver, vm_mib};
+use herald_e2e::herald::HeraldProcess;
+use herald_e2e::redis::TestRedis;
+use serde_json::json;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+use tokio::io::AsyncReadExt;
+
+/// Webhooks of each kind.
+const WEBHOOKS: usize = 1000;
+
+struct Figures {
+    throughput: f64,
+    peak_rss: f64,
+    hanging_requests: u64,
+    held: f64,
+}
+
+/// Runs both halves and prints them.
+pub(crate) async fn run(events: usize) {
+    let events = (events / WEBHOOKS).max(5);
+    let alone = one(events, false).await;
+    let with = one(events, true).await;
+    println!("## hanging");
+    println!(
+        "{events} events × {WEBHOOKS} healthy webhooks = {} healthy deliveries per run",
+        events * WEBHOOKS
+    );
+    println!(
+        "healthy alone: {:.0} deliveries/s, peak RSS {:.0} MiB",
+        alone.throughput, alone.peak_rss
+    );
+    println!(
+        "healthy beside {WEBHOOKS} hanging webhooks: {:.0} deliveries/s, peak RSS {:.0} MiB; \
+         hanging receivers got {} requests, {:.0} deliveries held",
+        with.throughput, with.peak_rss, with.hanging_requests, with.held
+    );
+    println!(
+        "healthy throughput with hanging / alone = {:.2}\n",
+        with.throughput / alone.throughput
+    );
+}
+
+/// A receiver that reads what it is sent and never answers; counts connections.
+async fn hanging_receiver() -> (u16, Arc<AtomicU64>) {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let port = listener.local_addr().expect("addr").port();
+    let count = Arc::new(AtomicU64::new(0));
+    let seen = count.clone();
+    tokio::spawn(async move {
+        while let Ok((mut tcp, _)) = listener.accept().await {
+            seen.fetch_add(1, Ordering::Relaxed);
+            tokio::spawn(async move {
+                let mut buf = vec![0u8; 4096];
+                while matches!(tcp.read(&mut buf).await, Ok(n) if n > 0) {}
+            });
+        }
+    });
+    (port, count)
+}
+
+async fn one(events: usize, hanging: bool) -> Figures {
+    let redis = TestRedis::start();
+    let recv = receiver(Duration::ZERO, None).await;
+    let (hang_port, hang_count) = hanging_receiver().await;
+    let h = HeraldProcess::start(crate::options(&redis, "all")).await;
+    let org = h.org().await;
+    for i in 0..WEBHOOKS {
+        h.webhook(&org, json!({"name": format!("ok{i}"), "url": format!("http://127.0.0.1:{}/ok/{i}", recv.port),
+                               "active": true, "triggers": [{"event": "order.created"}]}))
+            .await;
+        if hanging {
+            h.webhook(&org, json!({"name": format!("hang{i}"), "url": format!("http://127.0.0.1:{hang_port}/hang/{i}"),
+                                   "active": true, "triggers": [{"event": "order.created"}],
+                                   "timeout": "10s", "retry": {"schedule": ["1m"]}}))
+                .await;
+        }
+    }
+    let expected = events * WEBHOOKS;
+    for _ in 0..events {
+        let data = json!({"t": crate::measure::now_us(), "total": 42});
+        let (status, body) = h
+            .call(
+                "POST",
+                &format!("/v1/orgs/{org}/events"),
+                Some(json!({"type": "order.created", "data": data})),
+            )
+            .await;
+        assert_eq!(status, 202, "{body}");
+    }
+    let deadline = Instant::now() + Duration::from_secs(300);
+    let mut peak_rss: f64 = 0.0;
+    loop {
+        let arrived = recv
+            .seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .arrivals
+            .len();
+        if arrived >= expected || Instant::now() >= deadline {
+            break;
+        }
+        peak_rss = peak_rss.max(vm_mib(h.pid(), "VmRSS:"));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let peak_rss = peak_rss.max(vm_mib(h.pid(), "VmHWM:"));
+    let mut seen = std::mem::take(&mut *recv.seen.lock().unwrap_or_else(|p| p.into_inner()));
+    seen.arrivals.sort_unstable();
+    let span = match (seen.arrivals.first(), seen.arrivals.last()) {
+        (Some(a), Some(b)) if b > a => (b - a) as f64 / 1e6,
+        _ => f64::NAN,
+    };
+    assert_eq!(
+        seen.arrivals.len(),
+        expected,
+        "every healthy delivery arrives"
+    );
+    let (_, metrics) = h.call("GET", "/metrics", None).await;
+    let held = metrics
+        .as_str()
+        .unwrap_or_default()
+        .lines()
+        .find_map(|l| l.strip_prefix("herald_deliveries_held_total "))
+        .and_then(|v| v.trim().parse::<f64>().ok())
+        .unwrap_or(0.0);
+    Figures {
+        throughput: expected as f64 / span,
+        peak_rss,
+        hanging_requests: hang_count.load(Ordering::Relaxed),
+        held,
+    }
+}
