@@ -5,7 +5,7 @@ use crate::config::Settings;
 use crate::deliver::policy::NetPolicy;
 use crate::deliver::Sender;
 use crate::metrics::Metrics;
-use crate::plugin::PluginHost;
+use crate::plugin::{PluginHost, Quarantine};
 use crate::store::Store;
 use std::sync::Arc;
 
@@ -23,6 +23,8 @@ pub struct App {
     pub host: Arc<PluginHost>,
     /// Loaded plugins.
     pub plugins: PluginCache,
+    /// Plugins paused on a webhook after repeated limit failures.
+    pub quarantine: Arc<Quarantine>,
     /// Cached webhook configs.
     pub webhooks: WebhookCache,
     /// Metrics.

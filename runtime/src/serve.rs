@@ -203,6 +203,7 @@ pub async fn run(
     let app = Arc::new(App {
         settings: settings.clone(),
         plugins: PluginCache::new(store.clone(), loader),
+        quarantine: Arc::new(crate::plugin::Quarantine::new()),
         // Changes arrive on the change feed at once; the TTL only bounds how
         // long a change missed by the feed (never seen so far) could linger.
         webhooks: WebhookCache::new(store.clone(), Duration::from_secs(30)),

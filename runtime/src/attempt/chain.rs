@@ -7,9 +7,9 @@ use super::Filters;
 use crate::app::App;
 use crate::event::Event;
 use crate::model::{PluginLogLine, Webhook, MAX_PLUGIN_LOG_LINES};
-use crate::plugin::{CallTarget, Plugin, WitRequest, WitVerdict};
+use crate::plugin::{CallError, CallTarget, Plugin, Quarantine, WitRequest, WitVerdict};
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 /// Where the chain left the request.
 pub(super) enum ChainResult {
@@ -112,8 +112,15 @@ async fn run_chain(
         Vec::new()
     };
     let transform_plugins = with_webhook(resolve(app, &chain.transforms).await?);
+    // The first plugin to run is paused: fail before any work.
+    if let Some((_, first)) = filter_plugins.first().or(transform_plugins.first()) {
+        if let Some(said) = paused(&app.quarantine, first) {
+            return Err(said);
+        }
+    }
     let wit_event = event.to_plugin_event(&webhook.id);
     let host = app.host.clone();
+    let quarantine = app.quarantine.clone();
     let timings: Vec<(Arc<str>, Duration)> = Vec::new();
     let logs = Logs::default();
     let slot = app
@@ -128,9 +135,13 @@ async fn run_chain(
         let _collect = CollectOnDrop;
         let (mut timings, mut logs) = (timings, logs);
         for (plugin, target) in &filter_plugins {
+            if let Some(said) = paused(&quarantine, target) {
+                return (Err(said), timings, logs);
+            }
             let (result, report) = host.filter(plugin, target, &wit_event);
             timings.push((target.plugin_ref.clone(), report.duration));
             logs.add(&target.plugin_ref, &report);
+            let result = noted(&quarantine, target, result);
             match result {
                 Ok(WitVerdict::Keep) => {}
                 Ok(WitVerdict::Drop(reason)) => {
@@ -143,29 +154,21 @@ async fn run_chain(
                         logs,
                     )
                 }
-                Err(e) => {
-                    return (
-                        Err(format!("{} ({}): {e}", target.plugin_ref, e.class())),
-                        timings,
-                        logs,
-                    )
-                }
+                Err(said) => return (Err(said), timings, logs),
             }
         }
         let mut request = request;
         for (plugin, target) in &transform_plugins {
+            if let Some(said) = paused(&quarantine, target) {
+                return (Err(said), timings, logs);
+            }
             let (result, report) = host.transform(plugin, target, &wit_event, &request);
             timings.push((target.plugin_ref.clone(), report.duration));
             logs.add(&target.plugin_ref, &report);
+            let result = noted(&quarantine, target, result);
             match result {
                 Ok(out) => request = out,
-                Err(e) => {
-                    return (
-                        Err(format!("{} ({}): {e}", target.plugin_ref, e.class())),
-                        timings,
-                        logs,
-                    )
-                }
+                Err(said) => return (Err(said), timings, logs),
             }
         }
         (Ok(ChainResult::Request(request)), timings, logs)
@@ -182,6 +185,35 @@ async fn run_chain(
             .observe(took.as_secs_f64());
     }
     result
+}
+
+/// The failure to report instead of calling a plugin paused on this webhook.
+fn paused(quarantine: &Quarantine, target: &CallTarget) -> Option<String> {
+    quarantine.paused(&target.webhook_id, &target.plugin_ref, Instant::now())
+}
+
+/// Notes a call's end in the quarantine; a failure becomes its message.
+fn noted<T>(
+    quarantine: &Quarantine,
+    target: &CallTarget,
+    result: Result<T, CallError>,
+) -> Result<T, String> {
+    match result {
+        Ok(value) => {
+            quarantine.record(&target.webhook_id, &target.plugin_ref, None, Instant::now());
+            Ok(value)
+        }
+        Err(e) => {
+            let said = format!("{} ({}): {e}", target.plugin_ref, e.class());
+            quarantine.record(
+                &target.webhook_id,
+                &target.plugin_ref,
+                Some((&e, &said)),
+                Instant::now(),
+            );
+            Err(said)
+        }
+    }
 }
 
 /// Returns the blocking thread's free memory (rate-limited) when dropped.

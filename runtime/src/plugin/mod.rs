@@ -15,6 +15,7 @@ pub mod error;
 pub mod instance;
 pub mod limits;
 pub mod pool;
+pub mod quarantine;
 pub mod state;
 pub mod stderr;
 
@@ -25,4 +26,5 @@ pub use error::{CallError, GuestError, LoadError, World};
 pub use instance::{CallReport, PluginInstance};
 pub use limits::PluginLimits;
 pub use pool::{CallTarget, PluginHost};
+pub use quarantine::Quarantine;
 pub use state::{CallTags, LogLevel, LogLine};

@@ -1,12 +1,14 @@
-//! `hanging` (issue 17, receivers at load): 1,000 healthy webhooks served
-//! alone, then, back to back, the same while 1,000 more webhooks, subscribed
-//! to the same events, have receivers that accept the request and never
+//! `hanging` (issue 17, receivers at load), three runs back to back with
+//! the same events: 1,000 healthy webhooks alone; the same beside 1,000
+//! more healthy webhooks subscribed to the same events (all healthy); the
+//! same beside 1,000 webhooks whose receivers accept the request and never
 //! answer (each attempt ends at the webhook's 10 s timeout). Reports the
-//! healthy throughput of both runs (first to last healthy arrival), their
-//! ratio, and Herald's peak RSS; the hanging run also how many attempts
-//! reached the hanging receivers and how many deliveries were held.
+//! throughput to the first 1,000 (first to last arrival) in each run, the
+//! ratios, Herald's peak RSS and CPU and Redis's CPU; the hanging run also
+//! how many attempts reached the hanging receivers and how many
+//! deliveries were held.
 
-use crate::measure::{receiver, vm_mib};
+use crate::measure::{cpu_seconds, receiver, vm_mib};
 use herald_e2e::herald::HeraldProcess;
 use herald_e2e::redis::TestRedis;
 use serde_json::json;
@@ -23,29 +25,42 @@ struct Figures {
     peak_rss: f64,
     hanging_requests: u64,
     held: f64,
+    herald_cpu: f64,
+    redis_cpu: f64,
 }
 
 /// Runs both halves and prints them.
 pub(crate) async fn run(events: usize) {
     let events = (events / WEBHOOKS).max(5);
-    let alone = one(events, false).await;
-    let with = one(events, true).await;
+    let alone = one(events, Beside::Nothing).await;
+    let healthy = one(events, Beside::Healthy).await;
+    let with = one(events, Beside::Hanging).await;
     println!("## hanging");
     println!(
         "{events} events × {WEBHOOKS} healthy webhooks = {} healthy deliveries per run",
         events * WEBHOOKS
     );
     println!(
-        "healthy alone: {:.0} deliveries/s, peak RSS {:.0} MiB",
-        alone.throughput, alone.peak_rss
+        "healthy alone: {:.0} deliveries/s, peak RSS {:.0} MiB, CPU herald {:.1} s, redis {:.1} s",
+        alone.throughput, alone.peak_rss, alone.herald_cpu, alone.redis_cpu
     );
     println!(
-        "healthy beside {WEBHOOKS} hanging webhooks: {:.0} deliveries/s, peak RSS {:.0} MiB; \
-         hanging receivers got {} requests, {:.0} deliveries held",
-        with.throughput, with.peak_rss, with.hanging_requests, with.held
+        "healthy beside {WEBHOOKS} healthy webhooks: {:.0} deliveries/s, peak RSS {:.0} MiB, CPU herald {:.1} s, redis {:.1} s",
+        healthy.throughput, healthy.peak_rss, healthy.herald_cpu, healthy.redis_cpu
     );
     println!(
-        "healthy throughput with hanging / alone = {:.2}\n",
+        "healthy beside {WEBHOOKS} hanging webhooks: {:.0} deliveries/s, peak RSS {:.0} MiB, \
+         CPU herald {:.1} s, redis {:.1} s; hanging receivers got {} requests, {:.0} deliveries held",
+        with.throughput,
+        with.peak_rss,
+        with.herald_cpu,
+        with.redis_cpu,
+        with.hanging_requests,
+        with.held
+    );
+    println!(
+        "throughput to the healthy 1,000 beside hanging / beside healthy (all healthy) = {:.2}; / alone = {:.2}\n",
+        with.throughput / healthy.throughput,
         with.throughput / alone.throughput
     );
 }
@@ -70,9 +85,18 @@ async fn hanging_receiver() -> (u16, Arc<AtomicU64>) {
     (port, count)
 }
 
-async fn one(events: usize, hanging: bool) -> Figures {
+/// What the 1,000 measured webhooks share the events with.
+#[derive(PartialEq)]
+enum Beside {
+    Nothing,
+    Healthy,
+    Hanging,
+}
+
+async fn one(events: usize, beside: Beside) -> Figures {
     let redis = TestRedis::start();
     let recv = receiver(Duration::ZERO, None).await;
+    let other = receiver(Duration::ZERO, None).await;
     let (hang_port, hang_count) = hanging_receiver().await;
     let h = HeraldProcess::start(crate::options(&redis, "all")).await;
     let org = h.org().await;
@@ -80,7 +104,12 @@ async fn one(events: usize, hanging: bool) -> Figures {
         h.webhook(&org, json!({"name": format!("ok{i}"), "url": format!("http://127.0.0.1:{}/ok/{i}", recv.port),
                                "active": true, "triggers": [{"event": "order.created"}]}))
             .await;
-        if hanging {
+        if beside == Beside::Healthy {
+            h.webhook(&org, json!({"name": format!("other{i}"), "url": format!("http://127.0.0.1:{}/other/{i}", other.port),
+                                   "active": true, "triggers": [{"event": "order.created"}]}))
+                .await;
+        }
+        if beside == Beside::Hanging {
             h.webhook(&org, json!({"name": format!("hang{i}"), "url": format!("http://127.0.0.1:{hang_port}/hang/{i}"),
                                    "active": true, "triggers": [{"event": "order.created"}],
                                    "timeout": "10s", "retry": {"schedule": ["1m"]}}))
@@ -88,6 +117,7 @@ async fn one(events: usize, hanging: bool) -> Figures {
         }
     }
     let expected = events * WEBHOOKS;
+    let (herald_cpu0, redis_cpu0) = (cpu_seconds(h.pid()), cpu_seconds(redis.pid()));
     for _ in 0..events {
         let data = json!({"t": crate::measure::now_us(), "total": 42});
         let (status, body) = h
@@ -115,6 +145,8 @@ async fn one(events: usize, hanging: bool) -> Figures {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     let peak_rss = peak_rss.max(vm_mib(h.pid(), "VmHWM:"));
+    let herald_cpu = cpu_seconds(h.pid()) - herald_cpu0;
+    let redis_cpu = cpu_seconds(redis.pid()) - redis_cpu0;
     let mut seen = std::mem::take(&mut *recv.seen.lock().unwrap_or_else(|p| p.into_inner()));
     seen.arrivals.sort_unstable();
     let span = match (seen.arrivals.first(), seen.arrivals.last()) {
@@ -139,5 +171,7 @@ async fn one(events: usize, hanging: bool) -> Figures {
         peak_rss,
         hanging_requests: hang_count.load(Ordering::Relaxed),
         held,
+        herald_cpu,
+        redis_cpu,
     }
 }

@@ -19,7 +19,9 @@
 //! processes, work over 24 orgs) and `memory` (Redis bytes per pending and
 //! per kept delivery); `ui-log` (the dashboard's requests against a log of
 //! 10,000 deliveries); `hanging` (1,000 healthy webhooks alone, then beside
-//! 1,000 whose receivers never answer).
+//! 1,000 whose receivers never answer); `abusive-plugins` (100 webhooks with
+//! plugins, then 10 of them with plugins that loop, allocate, panic or
+//! answer too much).
 //! Every load is bounded in count and time; everything runs on loopback.
 
 use herald_e2e::herald::{HeraldProcess, Options};
@@ -29,6 +31,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+mod abusive;
 mod cluster;
 mod hanging;
 mod measure;
@@ -63,8 +66,6 @@ struct Scenario {
     backlog: bool,
 }
 
-/// Herald's settings for a run; the bench's own `MIMALLOC_*` variables
-/// are passed on (for allocator experiments).
 impl Scenario {
     /// `events` to one webhook without plugins, answered at once, as fast as possible.
     fn new(name: &'static str, events: usize) -> Self {
@@ -88,7 +89,11 @@ pub(crate) fn options(redis: &TestRedis, role: &str) -> Options {
         ("HERALD_LOG".into(), "warn".into()),
         ("HERALD_WORKER_CONCURRENCY".into(), "1000".into()),
     ];
-    env.extend(std::env::vars().filter(|(k, _)| k.starts_with("MIMALLOC_")));
+    // The bench's own `MIMALLOC_*` and `HERALD_*` variables are passed on
+    // (allocator experiments, settings overridden for a run).
+    env.extend(
+        std::env::vars().filter(|(k, _)| k.starts_with("MIMALLOC_") || k.starts_with("HERALD_")),
+    );
     Options {
         redis_url: Some(redis.url()),
         env,
@@ -321,6 +326,9 @@ async fn main() {
     }
     if chosen.contains(&"memory") {
         cluster::memory(events).await;
+    }
+    if chosen.contains(&"abusive-plugins") {
+        abusive::run(events).await;
     }
     if chosen.contains(&"hanging") {
         hanging::run(events).await;
