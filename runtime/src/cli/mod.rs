@@ -3,6 +3,7 @@
 
 pub mod health;
 pub mod plugin;
+mod plugin_cases;
 pub mod secrets;
 
 use clap::{Parser, Subcommand};

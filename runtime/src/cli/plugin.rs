@@ -1,4 +1,5 @@
-//! `herald plugin check` and `herald plugin run`: load a plugin exactly as
+//! `herald plugin check` and `herald plugin run` (`build` and `test` are in
+//! `plugin_cases`): load a plugin exactly as
 //! the server does and run it once with the same limits, printing the
 //! result, its log lines, the time, fuel (instructions) and peak memory.
 
@@ -30,6 +31,29 @@ pub enum PluginCommand {
     },
     /// Run a plugin once against an event, as the host would.
     Run(RunArgs),
+    /// Build a plugin directory (a Rust crate) to one `.wasm` and print its
+    /// path. Installs nothing: says what is missing and how to get it.
+    Build {
+        /// The plugin's directory (with its Cargo.toml).
+        dir: PathBuf,
+    },
+    /// Run a file of cases through the real host with the server's limits:
+    /// each case's event (and config, and request body for transforms)
+    /// against its expected verdict, request or error. Exits 1 on any
+    /// mismatch, with a diff.
+    Test {
+        /// The plugin: a `.wasm`, or a plugin directory (built first).
+        plugin: PathBuf,
+        /// The cases: `{"config"?, "cases": [{"name", "event", "config"?, "body"?, "expect"}]}`.
+        #[arg(long)]
+        cases: PathBuf,
+        /// CPU deadline per call, in milliseconds.
+        #[arg(long, default_value_t = 50)]
+        deadline_ms: u64,
+        /// Memory cap per instance, in MiB.
+        #[arg(long, default_value_t = 32)]
+        memory_mib: usize,
+    },
 }
 
 /// Arguments of `herald plugin run`.
@@ -57,7 +81,7 @@ pub struct RunArgs {
 /// The event file's shape: what a producer publishes, plus optional context.
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
-struct EventFile {
+pub(super) struct EventFile {
     id: Option<String>,
     #[serde(rename = "type")]
     event_type: String,
@@ -68,15 +92,47 @@ struct EventFile {
     data: Box<RawValue>,
 }
 
+/// The event of an event file, and the webhook id it runs under.
+pub(super) fn event_from(ef: EventFile) -> (Event, String) {
+    let webhook_id = ef.webhook_id.unwrap_or_else(|| "wh_local".into());
+    let event = Event {
+        id: ef.id.unwrap_or_else(|| "evt_local".into()),
+        event_type: ef.event_type,
+        timestamp: ef.timestamp.unwrap_or_else(now_rfc3339),
+        org: ef.org.unwrap_or_else(|| "org_local".into()),
+        environment: ef.environment,
+        data: ef.data,
+    };
+    (event, webhook_id)
+}
+
 /// Runs a plugin subcommand.
 pub fn run(command: PluginCommand) -> Result<ExitCode, CliError> {
     match command {
         PluginCommand::Check { file, config } => check(&file, config.as_deref()),
         PluginCommand::Run(args) => run_once(&args),
+        PluginCommand::Build { dir } => {
+            let wasm = super::plugin_cases::build(&dir)?;
+            emit(&wasm.display().to_string());
+            Ok(ExitCode::SUCCESS)
+        }
+        PluginCommand::Test {
+            plugin,
+            cases,
+            deadline_ms,
+            memory_mib,
+        } => {
+            let limits = PluginLimits {
+                deadline: Duration::from_millis(deadline_ms),
+                memory_bytes: memory_mib << 20,
+                ..PluginLimits::default()
+            };
+            super::plugin_cases::test(&plugin, &cases, limits)
+        }
     }
 }
 
-fn read(path: &Path) -> Result<String, CliError> {
+pub(super) fn read(path: &Path) -> Result<String, CliError> {
     std::fs::read_to_string(path).map_err(|e| CliError::Input {
         path: path.display().to_string(),
         message: e.to_string(),
@@ -95,7 +151,7 @@ fn read_config(path: Option<&Path>) -> Result<String, CliError> {
     Ok(text)
 }
 
-fn loader(limits: PluginLimits, fuel: bool) -> Result<PluginLoader, CliError> {
+pub(super) fn loader(limits: PluginLimits, fuel: bool) -> Result<PluginLoader, CliError> {
     let engine = PluginEngine::new(EngineOptions {
         limits,
         max_instances: 4,
@@ -162,15 +218,7 @@ fn run_once(args: &RunArgs) -> Result<ExitCode, CliError> {
         path: args.event.display().to_string(),
         message: format!("not a Herald event ({e}); expected {{\"type\", \"data\", \"id\"?, \"timestamp\"?, \"environment\"?}}"),
     })?;
-    let webhook_id = ef.webhook_id.unwrap_or_else(|| "wh_local".into());
-    let event = Event {
-        id: ef.id.unwrap_or_else(|| "evt_local".into()),
-        event_type: ef.event_type,
-        timestamp: ef.timestamp.unwrap_or_else(now_rfc3339),
-        org: ef.org.unwrap_or_else(|| "org_local".into()),
-        environment: ef.environment,
-        data: ef.data,
-    };
+    let (event, webhook_id) = event_from(ef);
     let config = read_config(args.config.as_deref())?;
     let wit_event = event.to_plugin_event(&webhook_id);
     let tags = CallTags {
@@ -234,7 +282,7 @@ fn report_failure(
     ExitCode::from(1)
 }
 
-fn verdict_json(verdict: &WitVerdict) -> Value {
+pub(super) fn verdict_json(verdict: &WitVerdict) -> Value {
     match verdict {
         WitVerdict::Keep => json!({"verdict": "keep"}),
         WitVerdict::Drop(reason) => json!({"verdict": {"drop": reason}}),
@@ -253,7 +301,7 @@ fn emit(text: &str) {
     }
 }
 
-fn request_json(request: &WitRequest) -> Value {
+pub(super) fn request_json(request: &WitRequest) -> Value {
     let headers: Vec<Value> = request.headers.iter().map(|(n, v)| json!([n, v])).collect();
     let mut out = json!({ "headers": headers });
     if let Ok(body) = serde_json::from_slice::<Value>(&request.body) {
