@@ -31,6 +31,21 @@ pub enum PluginCommand {
     },
     /// Run a plugin once against an event, as the host would.
     Run(RunArgs),
+    /// Create a plugin project in DIR (named after it): the plugin, a native
+    /// unit test and a cases file for `herald plugin test`.
+    New {
+        /// The plugin's language (Rust only so far).
+        #[arg(long, value_enum, default_value_t = super::plugin_new::Lang::Rust)]
+        lang: super::plugin_new::Lang,
+        /// A filter or a transform.
+        #[arg(long, value_enum)]
+        kind: super::plugin_new::Kind,
+        /// Herald's guest-sdk directory (found above DIR or the herald binary when not given).
+        #[arg(long)]
+        sdk: Option<PathBuf>,
+        /// The new directory; its name is the plugin's (e.g. vip-filter).
+        dir: PathBuf,
+    },
     /// Build a plugin directory (a Rust crate) to one `.wasm` and print its
     /// path. Installs nothing: says what is missing and how to get it.
     Build {
@@ -111,6 +126,17 @@ pub fn run(command: PluginCommand) -> Result<ExitCode, CliError> {
     match command {
         PluginCommand::Check { file, config } => check(&file, config.as_deref()),
         PluginCommand::Run(args) => run_once(&args),
+        PluginCommand::New {
+            lang,
+            kind,
+            sdk,
+            dir,
+        } => {
+            for file in super::plugin_new::create(&dir, lang, kind, sdk.as_deref())? {
+                emit(&file.display().to_string());
+            }
+            Ok(ExitCode::SUCCESS)
+        }
         PluginCommand::Build { dir } => {
             let wasm = super::plugin_cases::build(&dir)?;
             emit(&wasm.display().to_string());

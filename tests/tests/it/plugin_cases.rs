@@ -1,6 +1,8 @@
 //! `herald plugin test` and `herald plugin build`, through the real binary:
 //! each example's cases file passes; a wrong expectation fails with exit
-//! code 1 and a diff; a plugin directory is built to the `.wasm` it names.
+//! code 1 and a diff; `herald plugin new` makes a project of each kind that
+//! passes its own unit test, builds to the `.wasm` `herald plugin build`
+//! names, and passes its cases.
 
 use herald_e2e::{herald_bin, plugin_wasm, workspace_root};
 use std::process::{Command, Output};
@@ -100,50 +102,87 @@ fn the_examples_cases_pass_and_a_wrong_expectation_fails_with_a_diff() {
 }
 
 #[test]
-fn a_plugin_directory_is_built_and_tested() {
-    // Its own target directory: the workspace's is the outer cargo's.
-    let target = tempfile::tempdir().expect("target dir");
-    let dir = workspace_root()
-        .join("plugins/threshold-filter")
-        .display()
-        .to_string();
-    let out = herald(&["plugin", "build", &dir], Some(target.path()));
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stderr)
+fn a_new_project_of_each_kind_builds_and_passes_its_own_test_and_cases() {
+    let (work, target) = (
+        tempfile::tempdir().expect("dir"),
+        tempfile::tempdir().expect("target dir"),
     );
-    let wasm = String::from_utf8_lossy(&out.stdout).trim().to_string();
-    assert!(
-        wasm.ends_with("wasm32-wasip2/release/threshold_filter.wasm"),
-        "{wasm}"
-    );
-    assert!(std::path::Path::new(&wasm).is_file(), "{wasm}");
-    // `test` takes the directory too (built again: nothing left to compile).
+    let sdk = workspace_root().join("guest-sdk").display().to_string();
+    for (name, kind, cases) in [("vip-filter", "filter", 3), ("acme-shape", "transform", 1)] {
+        let dir = work.path().join(name);
+        let dir_text = dir.display().to_string();
+        let out = herald(
+            &["plugin", "new", "--kind", kind, "--sdk", &sdk, &dir_text],
+            None,
+        );
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        // Its own native unit test passes.
+        let test = Command::new("cargo")
+            .args(["test", "-q"])
+            .current_dir(&dir)
+            .env("CARGO_TARGET_DIR", target.path())
+            .output()
+            .expect("cargo runs");
+        assert!(
+            test.status.success(),
+            "{name}: {}",
+            String::from_utf8_lossy(&test.stderr)
+        );
+        // It builds to the component `build` names ...
+        let out = herald(&["plugin", "build", &dir_text], Some(target.path()));
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let wasm = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        let file = format!("wasm32-wasip2/release/{}.wasm", name.replace('-', "_"));
+        assert!(
+            wasm.ends_with(&file) && std::path::Path::new(&wasm).is_file(),
+            "{wasm}"
+        );
+        // ... and its cases pass through the real host (the directory form).
+        let cases_file = dir.join("example/cases.json").display().to_string();
+        let out = herald(
+            &[
+                "plugin",
+                "test",
+                &dir_text,
+                "--cases",
+                &cases_file,
+                "--deadline-ms",
+                UNHURRIED,
+            ],
+            Some(target.path()),
+        );
+        let printed = String::from_utf8_lossy(&out.stdout);
+        assert!(out.status.success(), "{name}: {printed}");
+        assert!(
+            printed.contains(&format!("{cases} passed, 0 failed")),
+            "{printed}"
+        );
+    }
+    // Refusals say what to do: a taken directory, a bad name, no Cargo.toml.
+    let taken = work.path().join("vip-filter").display().to_string();
     let out = herald(
-        &[
-            "plugin",
-            "test",
-            &dir,
-            "--cases",
-            &cases("threshold-filter"),
-            "--deadline-ms",
-            UNHURRIED,
-        ],
-        Some(target.path()),
+        &["plugin", "new", "--kind", "filter", "--sdk", &sdk, &taken],
+        None,
     );
-    assert!(
-        out.status.success(),
-        "{}",
-        String::from_utf8_lossy(&out.stdout)
-    );
-    // Not a plugin directory: exit 2 with what to do.
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("not empty"));
+    let bad = work.path().join("Bad_Name").display().to_string();
     let out = herald(
-        &[
-            "plugin",
-            "build",
-            &workspace_root().join("docs").display().to_string(),
-        ],
+        &["plugin", "new", "--kind", "filter", "--sdk", &sdk, &bad],
+        None,
+    );
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("is not a plugin name"));
+    let out = herald(
+        &["plugin", "build", &work.path().display().to_string()],
         None,
     );
     assert_eq!(out.status.code(), Some(2));
