@@ -10,13 +10,25 @@ use std::process::ExitCode;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_env("HERALD_LOG")
-                .unwrap_or_else(|_| "warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    let filter =
+        tracing_subscriber::EnvFilter::try_from_env("HERALD_LOG").unwrap_or_else(|_| "warn".into());
+    let logs = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr);
+    // HERALD_LOG_FORMAT: `text` (the default, for a terminal) or `json`
+    // (one object per line, for a log pipeline).
+    match std::env::var("HERALD_LOG_FORMAT").as_deref() {
+        Err(_) | Ok("") | Ok("text") => logs.init(),
+        Ok("json") => logs
+            .json()
+            .with_current_span(true)
+            .with_span_list(false)
+            .init(),
+        Ok(other) => {
+            eprintln!("error: HERALD_LOG_FORMAT={other:?}: expected `text` or `json`");
+            return ExitCode::from(2);
+        }
+    }
     let cli = herald::cli::Cli::parse();
     match herald::cli::run(cli) {
         Ok(code) => code,

@@ -274,7 +274,9 @@ pub async fn run(
         banner(&format!("API on http://{addr}"));
         let router = match role {
             Role::Worker => crate::api::ops_router(app.clone()),
-            Role::Api | Role::All => crate::api::router(app.clone()),
+            Role::Api | Role::All => {
+                crate::api::router(app.clone(), crate::ui::router(app.clone()))
+            }
         };
         let stop = api_stop.clone();
         let limits = crate::api::server::Limits {

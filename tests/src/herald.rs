@@ -199,10 +199,15 @@ fn strip_ansi(log: &str) -> String {
     out
 }
 
-/// The address Herald logged it listens on (`API listening addr=…`).
+/// The address Herald logged it listens on (`API listening addr=…`, or
+/// the same as a JSON line).
 fn listening_addr(log: &str) -> Option<std::net::SocketAddr> {
     let log = strip_ansi(log);
     let line = log.lines().find(|l| l.contains("API listening"))?;
+    // `HERALD_LOG_FORMAT=json`: one object per line.
+    if let Ok(object) = serde_json::from_str::<serde_json::Value>(line) {
+        return object["fields"]["addr"].as_str()?.parse().ok();
+    }
     let at = line.find("addr=")? + "addr=".len();
     line[at..].split_whitespace().next()?.parse().ok()
 }

@@ -11,82 +11,10 @@ use super::ApiError;
 use crate::app::App;
 use axum::extract::{FromRequestParts, RawPathParams};
 use axum::http::request::Parts;
-use serde::{Deserialize, Serialize};
-use sha2::{Digest, Sha256};
 use std::marker::PhantomData;
 use std::sync::Arc;
-use utoipa::ToSchema;
 
-/// What a key may do.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
-pub enum Permission {
-    /// Read webhooks.
-    #[serde(rename = "webhooks:read")]
-    WebhooksRead,
-    /// Create, change, delete webhooks; test, retry, replay, rotate secrets.
-    #[serde(rename = "webhooks:write")]
-    WebhooksWrite,
-    /// Publish events.
-    #[serde(rename = "events:write")]
-    EventsWrite,
-    /// Read delivery logs and stats.
-    #[serde(rename = "logs:read")]
-    LogsRead,
-    /// Create, list and revoke the org's keys.
-    #[serde(rename = "keys:write")]
-    KeysWrite,
-}
-
-impl Permission {
-    /// The name in the API.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Permission::WebhooksRead => "webhooks:read",
-            Permission::WebhooksWrite => "webhooks:write",
-            Permission::EventsWrite => "events:write",
-            Permission::LogsRead => "logs:read",
-            Permission::KeysWrite => "keys:write",
-        }
-    }
-}
-
-/// The caller.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub enum Caller {
-    /// The operator: everything.
-    Operator,
-    /// An org's key.
-    Key {
-        /// The key's org.
-        org: String,
-        /// The key id.
-        id: String,
-        /// What it may do.
-        permissions: Vec<Permission>,
-    },
-}
-
-/// The stored form of a key.
-#[derive(Debug, Clone, Serialize, Deserialize)]
-pub struct StoredKey {
-    /// `key…`.
-    pub id: String,
-    /// The org.
-    pub org: String,
-    /// Display name.
-    pub name: String,
-    /// Permissions.
-    pub permissions: Vec<Permission>,
-    /// Hex SHA-256 of the full key.
-    pub sha256: String,
-    /// RFC 3339.
-    pub created_at: String,
-}
-
-/// Hex SHA-256 of a key.
-pub fn hash_key(key: &str) -> String {
-    hex::encode(Sha256::digest(key.as_bytes()))
-}
+pub use super::caller::{hash_key, Caller, Permission, StoredKey};
 
 /// Compares in constant time (`subtle`): the time taken does not depend on
 /// where the inputs differ.

@@ -4,8 +4,9 @@
 //! at `/openapi.json` is generated from those types and the handlers'
 //! annotations, registered together with the routes ([`openapi`]).
 //!
-//! - [`access`]: who is calling; permissions as extractors; [`session`]:
-//!   the dashboard's cookie sessions and their CSRF check.
+//! - [`access`]: who is calling; permissions as extractors ([`caller`]: the
+//!   callers and keys themselves); [`session`]: the dashboard's cookie
+//!   sessions and their CSRF check.
 //! - [`body`], [`error`], [`page`]: extractors, the error type, lists.
 //! - Resources: [`orgs`], [`keys`], [`event_types`], [`webhooks`],
 //!   [`events`], [`deliveries`], [`stats`], [`plugins`], [`ingest`],
@@ -14,6 +15,7 @@
 
 pub mod access;
 pub mod body;
+pub mod caller;
 pub mod deliveries;
 pub mod error;
 pub mod event_types;
@@ -33,8 +35,8 @@ pub mod session;
 pub mod stats;
 pub mod webhooks;
 
-pub use access::{Caller, Permission};
 pub use body::{Body, OptionalBody, Path, Query};
+pub use caller::{Caller, Permission};
 pub use error::{ApiError, ErrorBody};
 
 use crate::app::App;
@@ -57,8 +59,10 @@ pub fn ops_router(app: Arc<App>) -> Router {
         .with_state(app)
 }
 
-/// The API router: every documented route, and `/openapi.json`.
-pub fn router(app: Arc<App>) -> Router {
+/// The API router: every documented route, and `/openapi.json`, served
+/// together with `pages` (the dashboard's routes), under the same body limit
+/// and fallbacks.
+pub fn router(app: Arc<App>, pages: Router<Arc<App>>) -> Router {
     let limit = app.settings.max_body_bytes;
     let (routes, document) = openapi::routes().split_for_parts();
     let document = openapi::finish(document);
@@ -77,7 +81,7 @@ pub fn router(app: Arc<App>) -> Router {
                 }
             }),
         )
-        .merge(crate::ui::router(app.clone()))
+        .merge(pages)
         .layer(axum::extract::DefaultBodyLimit::max(limit))
         .fallback(|| async { ApiError::not_found("route") })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })

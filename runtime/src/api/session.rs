@@ -12,7 +12,7 @@
 //! write permission, so the server refuses its changes, whatever the page
 //! shows. A session opened with an org key ends when that key is revoked.
 
-use super::access::{Caller, Permission, StoredKey};
+use super::caller::{Caller, Permission, StoredKey};
 use super::ApiError;
 use crate::app::App;
 use crate::clock::now_ms;

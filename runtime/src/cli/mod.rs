@@ -4,6 +4,7 @@
 pub mod health;
 pub mod plugin;
 mod plugin_cases;
+mod plugin_io;
 mod plugin_new;
 pub mod secrets;
 

@@ -1,18 +1,18 @@
-//! `herald plugin check` and `herald plugin run` (`build` and `test` are in
-//! `plugin_cases`): load a plugin exactly as
-//! the server does and run it once with the same limits, printing the
-//! result, its log lines, the time, fuel (instructions) and peak memory.
+//! The `herald plugin` commands. `check` and `run` are here: load a plugin
+//! exactly as the server does and run it once with the same limits,
+//! printing the result, its log lines, the time, fuel (instructions) and
+//! peak memory. `new` is in `plugin_new`, `build` and `test` in
+//! `plugin_cases`; what they share in `plugin_io`.
 
-use super::CliError;
-use crate::event::{now_rfc3339, Event};
-use crate::plugin::{
-    CallError, CallReport, CallTags, EngineOptions, PluginEngine, PluginInstance, PluginLimits,
-    PluginLoader, WitRequest, WitVerdict, World,
+use super::plugin_io::{
+    emit, event_from, loader, pretty, read, request_json, verdict_json, EventFile,
 };
-use base64::Engine as _;
+use super::CliError;
+use crate::plugin::{
+    CallError, CallReport, CallTags, PluginInstance, PluginLimits, WitRequest, World,
+};
 use clap::{Args, Subcommand};
-use serde::Deserialize;
-use serde_json::{json, value::RawValue, Value};
+use serde_json::{json, Value};
 use std::path::{Path, PathBuf};
 use std::process::ExitCode;
 use std::time::{Duration, Instant};
@@ -93,34 +93,6 @@ pub struct RunArgs {
     pub memory_mib: usize,
 }
 
-/// The event file's shape: what a producer publishes, plus optional context.
-#[derive(Debug, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub(super) struct EventFile {
-    id: Option<String>,
-    #[serde(rename = "type")]
-    event_type: String,
-    timestamp: Option<String>,
-    environment: Option<String>,
-    org: Option<String>,
-    webhook_id: Option<String>,
-    data: Box<RawValue>,
-}
-
-/// The event of an event file, and the webhook id it runs under.
-pub(super) fn event_from(ef: EventFile) -> (Event, String) {
-    let webhook_id = ef.webhook_id.unwrap_or_else(|| "wh_local".into());
-    let event = Event {
-        id: ef.id.unwrap_or_else(|| "evt_local".into()),
-        event_type: ef.event_type,
-        timestamp: ef.timestamp.unwrap_or_else(now_rfc3339),
-        org: ef.org.unwrap_or_else(|| "org_local".into()),
-        environment: ef.environment,
-        data: ef.data,
-    };
-    (event, webhook_id)
-}
-
 /// Runs a plugin subcommand.
 pub fn run(command: PluginCommand) -> Result<ExitCode, CliError> {
     match command {
@@ -158,13 +130,6 @@ pub fn run(command: PluginCommand) -> Result<ExitCode, CliError> {
     }
 }
 
-pub(super) fn read(path: &Path) -> Result<String, CliError> {
-    std::fs::read_to_string(path).map_err(|e| CliError::Input {
-        path: path.display().to_string(),
-        message: e.to_string(),
-    })
-}
-
 fn read_config(path: Option<&Path>) -> Result<String, CliError> {
     let Some(path) = path else {
         return Ok("{}".into());
@@ -175,16 +140,6 @@ fn read_config(path: Option<&Path>) -> Result<String, CliError> {
         message: format!("not valid JSON: {e}"),
     })?;
     Ok(text)
-}
-
-pub(super) fn loader(limits: PluginLimits, fuel: bool) -> Result<PluginLoader, CliError> {
-    let engine = PluginEngine::new(EngineOptions {
-        limits,
-        max_instances: 4,
-        fuel,
-        pooling: true,
-    })?;
-    Ok(PluginLoader::new(engine, None))
 }
 
 fn check(file: &Path, config: Option<&Path>) -> Result<ExitCode, CliError> {
@@ -308,40 +263,6 @@ fn report_failure(
     ExitCode::from(1)
 }
 
-pub(super) fn verdict_json(verdict: &WitVerdict) -> Value {
-    match verdict {
-        WitVerdict::Keep => json!({"verdict": "keep"}),
-        WitVerdict::Drop(reason) => json!({"verdict": {"drop": reason}}),
-    }
-}
-
-/// Prints `text` and a newline on stdout. A reader that went away (`| head`)
-/// is not an error: what it did not read is not needed.
-fn emit(text: &str) {
-    use std::io::Write as _;
-    let mut out = std::io::stdout().lock();
-    if let Err(e) = writeln!(out, "{text}").and_then(|()| out.flush()) {
-        if e.kind() != std::io::ErrorKind::BrokenPipe {
-            eprintln!("herald: cannot write the result: {e}");
-        }
-    }
-}
-
-pub(super) fn request_json(request: &WitRequest) -> Value {
-    let headers: Vec<Value> = request.headers.iter().map(|(n, v)| json!([n, v])).collect();
-    let mut out = json!({ "headers": headers });
-    if let Ok(body) = serde_json::from_slice::<Value>(&request.body) {
-        out["body"] = body;
-        // The bytes exactly as they would be sent (key order and spacing kept).
-        out["body_text"] = json!(String::from_utf8_lossy(&request.body));
-    } else if let Ok(text) = std::str::from_utf8(&request.body) {
-        out["body_text"] = json!(text);
-    } else {
-        out["body_base64"] = json!(base64::engine::general_purpose::STANDARD.encode(&request.body));
-    }
-    out
-}
-
 fn stats_json(report: &CallReport, instantiate: Option<Duration>) -> Value {
     json!({
         "call_us": report.duration.as_secs_f64() * 1e6,
@@ -350,8 +271,4 @@ fn stats_json(report: &CallReport, instantiate: Option<Duration>) -> Value {
         "peak_memory_bytes": report.peak_memory,
         "logs_dropped": report.logs_dropped,
     })
-}
-
-fn pretty(value: &Value) -> String {
-    serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
 }

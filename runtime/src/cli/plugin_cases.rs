@@ -3,7 +3,7 @@
 //! or request, or expected error) through the real host with the server's
 //! limits, printing a diff for each mismatch and exiting non-zero if any.
 
-use super::plugin::{event_from, loader, read, request_json, verdict_json, EventFile};
+use super::plugin_io::{event_from, loader, read, request_json, verdict_json, EventFile};
 use super::CliError;
 use crate::plugin::{CallTags, PluginInstance, PluginLimits, WitRequest, World};
 use serde::Deserialize;

@@ -8,6 +8,7 @@ mod dashboard;
 mod delivery;
 mod first_requests;
 mod ingest;
+mod log_format;
 mod plugin_cases;
 mod plugin_host;
 mod recovery;
