@@ -53,3 +53,31 @@ build_plugins() {
     (cd "$herald_root" && cargo build --profile plugin --target wasm32-wasip2 --workspace \
         --exclude herald --exclude herald-e2e)
 }
+
+# Builds the Python and JavaScript example and fixture plugins (every
+# plugins/**/herald-plugin.json) with the freshly built herald binary, into
+# target/wasm32-wasip2/plugin/ next to the Rust ones, named after their
+# directory (plugins/abuse-py/loop -> abuse_py_loop.wasm). Installs the
+# tools first (plugins/tools.sh, cached); skips a plugin whose .wasm is
+# newer than its sources, its SDK and the WIT.
+build_script_plugins() {
+    bash "$herald_root/plugins/tools.sh"
+    local target="${CARGO_TARGET_DIR:-$herald_root/target}"
+    local out="$target/wasm32-wasip2/plugin" manifest dir rel name sdk
+    mkdir -p "$out"
+    echo "==> building the Python and JavaScript plugins (herald plugin build)"
+    for manifest in "$herald_root"/plugins/*/herald-plugin.json "$herald_root"/plugins/*/*/herald-plugin.json; do
+        [ -f "$manifest" ] || continue
+        dir=$(dirname "$manifest")
+        rel=${dir#"$herald_root"/plugins/}
+        name=$(echo "$rel" | tr '/-' '__')
+        sdk="$herald_root/guest-sdk/js"
+        grep -q '"python"' "$manifest" && sdk="$herald_root/guest-sdk/python"
+        if [ -f "$out/$name.wasm" ] && [ -z "$(find "$dir" "$sdk" "$herald_root/wit" -newer "$out/$name.wasm" -print -quit)" ]; then
+            continue
+        fi
+        "$target/release/herald" plugin build "$dir" --out "$out/$name.wasm" >/dev/null ||
+            { echo "building plugins/$rel failed" >&2; return 1; }
+        echo "    plugins/$rel -> $name.wasm"
+    done
+}

@@ -20,7 +20,8 @@ echo "==> building herald (release)"
 cargo build --release -p herald
 
 herald="${CARGO_TARGET_DIR:-$herald_root/target}/release/herald"
-for p in plugins/*/; do
+for p in plugins/*/Cargo.toml; do   # the Rust examples
+    p=$(dirname "$p")
     name=$(basename "$p")
     wasm="${CARGO_TARGET_DIR:-target}/wasm32-wasip2/plugin/${name//-/_}.wasm"
     echo "==> herald plugin run $wasm (plugins/$name/example)"

@@ -2,7 +2,9 @@
 # Runs every Herald test, from a fresh Debian machine with only the Rust
 # toolchain: installs what is missing (wasm32-wasip2 target, redis-server),
 # builds the plugins from source, checks formatting and lints, builds the
-# workspace once in release and runs all tests (unit, end-to-end, doc, and
+# workspace once in release, builds the Python and JavaScript plugins with
+# it (plugins/tools.sh installs componentize-py and jco, cached in
+# ~/.cache/herald/plugin-tools) and runs all tests (unit, end-to-end, doc, and
 # each benchmark once as a test; the dashboard's browser test among them,
 # in Debian's Chromium: tests/browser/tools.sh installs it and
 # playwright-core), the core end-to-end tests a second time on
@@ -27,10 +29,17 @@ cargo fmt --all -- --check
 
 echo "==> cargo build --release (workspace, all targets)"
 cargo build --release --workspace --all-targets
+build_script_plugins
 [ "${1:-}" = "--build-only" ] && exit 0
 
 echo "==> cargo clippy -D warnings"
 cargo clippy --release --workspace --all-targets -- -D warnings
+
+echo "==> the Python and JavaScript SDKs' and example plugins' own unit tests (python3, node)"
+python3 guest-sdk/python/test_herald_sdk.py
+for t in plugins/*-py/test_app.py; do python3 "$t"; done
+node guest-sdk/js/test-herald-sdk.mjs
+for t in plugins/*-js/test.mjs; do node "$t"; done
 
 echo "==> tests"
 cargo test --release --workspace --all-targets

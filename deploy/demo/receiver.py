@@ -1,6 +1,7 @@
 """The demo receiver of deploy/compose.yaml (profile `demo`).
 
-Answers every POST with 204 and prints the delivery; `GET /received` lists
+Answers every complete POST with 204 and prints the delivery (a body cut
+short by a sender that went away is refused with 400 and not recorded); `GET /received` lists
 what arrived (Standard Webhooks headers and the body), so a script can
 verify the signatures with the webhook's secret.
 """
@@ -14,7 +15,15 @@ lock = threading.Lock()
 
 class Receiver(http.server.BaseHTTPRequestHandler):
     def do_POST(self):
-        body = self.rfile.read(int(self.headers.get("content-length", "0")))
+        length = int(self.headers.get("content-length", "0"))
+        body = self.rfile.read(length)
+        if len(body) < length:
+            # The sender went away mid-body (a worker killed while sending):
+            # not a delivery. A real receiver refuses it the same way.
+            print(f"receiver refused a truncated body ({len(body)} of {length} bytes)", flush=True)
+            self.send_response(400)
+            self.end_headers()
+            return
         entry = {
             "id": self.headers.get("webhook-id"),
             "timestamp": self.headers.get("webhook-timestamp"),

@@ -124,8 +124,8 @@ while read -r tag; do [ -n "$tag" ] && made_images+=("$tag"); done < <(make_base
 say "the image: deploy/Dockerfile's runtime stage with the host's release build"
 mkdir -p "$work/artifacts/out/plugins" "$work/artifacts/out/data"
 objcopy --strip-all "$target/release/herald" "$work/artifacts/out/herald"
-for p in "$root"/plugins/*/; do
-    n=$(basename "$p" | tr - _)
+for p in "$root"/plugins/*/Cargo.toml; do   # the Rust examples the image ships
+    n=$(basename "$(dirname "$p")" | tr - _)
     cp "$target/wasm32-wasip2/plugin/$n.wasm" "$work/artifacts/out/plugins/"
 done
 tar -C "$work/artifacts" -cf "$work/artifacts.tar" out
@@ -208,12 +208,13 @@ python3 "$here/scenario.py" setup "$api" "$token" "$work/state.json"
 python3 "$here/scenario.py" publish "$api" "$work/state.json" 1 500
 python3 "$here/scenario.py" wait "$api" "$receiver" "$work/state.json" 1000 120 --at-least 200
 say "docker compose kill worker (SIGKILL, mid-way), publish the rest, start it again"
-compose kill worker >/dev/null 2>&1
+compose kill worker >"$work/compose-kill.log" 2>&1 || { cat "$work/compose-kill.log" >&2; fail "compose kill worker"; }
 python3 "$here/scenario.py" publish "$api" "$work/state.json" 501 1000
-compose start worker >/dev/null 2>&1
+compose start worker >"$work/compose-start.log" 2>&1 || { cat "$work/compose-start.log" >&2; fail "compose start worker"; }
 python3 "$here/scenario.py" wait "$api" "$receiver" "$work/state.json" 1000 180
 say "compose down, up: the data is on the volume"
-compose --profile demo down >/dev/null 2>&1
+compose --profile demo down >"$work/compose-down.log" 2>&1 ||
+    { cat "$work/compose-down.log" >&2; fail "compose down"; }
 compose --profile demo up -d --no-build >"$work/compose-up.log" 2>&1 ||
     { cat "$work/compose-up.log" >&2; fail "compose up (again)"; }
 wait_ready "$api" 120 || fail "the api service did not become ready after down/up"

@@ -67,6 +67,33 @@ pub mod types;
 pub mod __private;
 
 pub use plugin::{Filter, Transform};
+
+/// A filter as one function: `#[herald_sdk::filter] fn f(event: &Event,
+/// config: &Cfg) -> Result<Verdict, PluginError>` (the config argument may
+/// be left out). Writes the [`Filter`] impl and the export line; the trait
+/// form stays available for filters that want `check_config` as a method
+/// (or pass `#[herald_sdk::filter(check_config = check)]`).
+///
+/// ```no_run
+/// use herald_sdk::{Event, PluginError, Verdict};
+///
+/// #[derive(serde::Deserialize)]
+/// struct Cfg { min: f64 }
+///
+/// #[herald_sdk::filter]
+/// fn big_orders(event: &Event, config: &Cfg) -> Result<Verdict, PluginError> {
+///     let total = event.data_json()?["total"].as_f64().unwrap_or(0.0);
+///     Ok(if total >= config.min { Verdict::Keep } else { Verdict::drop("small order") })
+/// }
+/// ```
+#[cfg(feature = "guest")]
+pub use herald_sdk_macros::filter;
+
+/// A transform as one function: `#[herald_sdk::transform] fn t(event:
+/// &Event, request: Request, config: &Cfg) -> Result<Request, PluginError>`
+/// (the config argument may be left out); see [`macro@filter`].
+#[cfg(feature = "guest")]
+pub use herald_sdk_macros::transform;
 pub use serde_json::{json, Value};
 pub use types::{Event, PluginError, Request, Verdict};
 

@@ -159,6 +159,18 @@ impl PluginCache {
                 plugin: reference.into(),
                 source,
             })?;
+        // The limits its registration recorded (none for plugins
+        // registered before limits were: the language's defaults).
+        #[derive(serde::Deserialize)]
+        struct Recorded {
+            #[serde(default)]
+            limits: Option<crate::plugin::limits::PluginLimitsRecord>,
+        }
+        let recorded: Option<Recorded> = self.store.plugin_meta(reference).await?;
+        let plugin = match recorded.and_then(|r| r.limits) {
+            Some(limits) => limits.apply(&plugin),
+            None => plugin,
+        };
         self.insert(reference, plugin.clone());
         Ok(plugin)
     }

@@ -1,16 +1,20 @@
 //! Registering plugins: `PUT /v1/plugins/{name}/{version}` with the `.wasm`
 //! as body: validated, compiled and cached → 201. A `name@version` is
-//! immutable: the same bytes again is a 200, other bytes are a 409.
+//! immutable: the same bytes again is a 200, other bytes are a 409. Each
+//! plugin's limits (CPU deadline, memory cap) are chosen at registration,
+//! from its language's defaults or the query, and recorded with it.
 
 use super::access::{AnyCaller, Operator};
 use super::page::Page;
-use super::{ApiError, AppState, Path};
+use super::{ApiError, AppState, Path, Query};
+use crate::plugin::language::{MAX_PLUGIN_DEADLINE, MAX_PLUGIN_MEMORY};
+pub use crate::plugin::limits::PluginLimitsRecord;
 use crate::store::plugins::Registered;
 use axum::body::Bytes;
 use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
+use utoipa::{IntoParams, ToSchema};
 
 /// Largest `.wasm` accepted.
 pub const MAX_PLUGIN_BYTES: usize = 32 << 20;
@@ -29,9 +33,33 @@ pub struct Plugin {
     pub world: String,
     /// Hex SHA-256 of the `.wasm`.
     pub sha256: String,
+    /// The toolchain that built it, as its bytes tell: `rust`, `python`,
+    /// `javascript` or `other` (absent for plugins registered before).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "python")]
+    pub language: Option<String>,
+    /// The limits its calls run under, chosen at registration (absent for
+    /// plugins registered before: the server's defaults).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub limits: Option<PluginLimitsRecord>,
     /// The webhooks that use it (`org/webhook`), in lists only.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub used_by: Option<Vec<String>>,
+}
+
+/// Registration query: limits other than the language's defaults.
+#[derive(Debug, Deserialize, IntoParams)]
+#[serde(deny_unknown_fields)]
+#[into_params(parameter_in = Query)]
+pub struct RegisterQuery {
+    /// CPU deadline per call in ms, 1 to 10000 (default: the language's:
+    /// the server's `plugin_deadline` for Rust, 250 for Python and JavaScript).
+    #[param(minimum = 1, maximum = 10000)]
+    deadline_ms: Option<u64>,
+    /// Memory cap per instance in MiB, 1 to 512 (default: the language's:
+    /// the server's `plugin_memory_bytes` for Rust, 64 for Python and JavaScript).
+    #[param(minimum = 1, maximum = 512)]
+    memory_mib: Option<u64>,
 }
 
 fn valid_part(s: &str) -> bool {
@@ -43,7 +71,7 @@ fn valid_part(s: &str) -> bool {
 
 /// Registers a plugin.
 #[utoipa::path(put, path = "/v1/plugins/{name}/{version}", tag = "plugins",
-    params(("name" = String, Path, pattern = "^[A-Za-z0-9._-]{1,64}$"), ("version" = String, Path, description = "A semantic version, MAJOR.MINOR.PATCH with an optional pre-release (1.0.0, 2.1.0-beta)", pattern = "^(0|[1-9][0-9]{0,8})\\.(0|[1-9][0-9]{0,8})\\.(0|[1-9][0-9]{0,8})(-[A-Za-z][A-Za-z0-9]*(\\.[A-Za-z][A-Za-z0-9]*)*)?$")),
+    params(RegisterQuery, ("name" = String, Path, pattern = "^[A-Za-z0-9._-]{1,64}$"), ("version" = String, Path, description = "A semantic version, MAJOR.MINOR.PATCH with an optional pre-release (1.0.0, 2.1.0-beta)", pattern = "^(0|[1-9][0-9]{0,8})\\.(0|[1-9][0-9]{0,8})\\.(0|[1-9][0-9]{0,8})(-[A-Za-z][A-Za-z0-9]*(\\.[A-Za-z][A-Za-z0-9]*)*)?$")),
     request_body(content = Vec<u8>, content_type = "application/octet-stream", description = "The component (the `.wasm` file's bytes, any content type), at most 32 MiB"),
     responses((status = 201, description = "Registered", body = Plugin),
               (status = 200, description = "Already registered with these bytes", body = Plugin),
@@ -52,8 +80,27 @@ pub async fn register(
     state: AppState,
     _: Operator,
     Path((name, version)): Path<(String, String)>,
+    Query(query): Query<RegisterQuery>,
     request: axum::extract::Request,
 ) -> Result<(StatusCode, Json<Plugin>), ApiError> {
+    if query
+        .deadline_ms
+        .is_some_and(|d| d == 0 || d > MAX_PLUGIN_DEADLINE.as_millis() as u64)
+    {
+        return Err(ApiError::invalid(format!(
+            "deadline_ms: give 1 to {} (milliseconds of CPU per call)",
+            MAX_PLUGIN_DEADLINE.as_millis()
+        )));
+    }
+    if query
+        .memory_mib
+        .is_some_and(|m| m == 0 || m > (MAX_PLUGIN_MEMORY >> 20) as u64)
+    {
+        return Err(ApiError::invalid(format!(
+            "memory_mib: give 1 to {} (MiB of linear memory per instance)",
+            MAX_PLUGIN_MEMORY >> 20
+        )));
+    }
     // Components are larger than API bodies: this route has its own limit.
     let body: Bytes = axum::body::to_bytes(request.into_body(), MAX_PLUGIN_BYTES)
         .await
@@ -81,11 +128,19 @@ pub async fn register(
         .await
         .map_err(ApiError::internal)?
         .map_err(|e| ApiError::invalid(format!("not a usable Herald plugin: {e}")))?;
+    let own = plugin.limits();
+    let limits = PluginLimitsRecord {
+        deadline_ms: query.deadline_ms.unwrap_or(own.deadline.as_millis() as u64),
+        memory_mib: query.memory_mib.unwrap_or((own.memory_bytes >> 20) as u64),
+    };
+    let plugin = limits.apply(&plugin);
     let meta = Plugin {
         name,
         version,
         world: plugin.world().wit_name().to_string(),
         sha256: plugin.sha256().to_string(),
+        language: Some(plugin.language().name().to_string()),
+        limits: Some(limits),
         used_by: None,
     };
     match state
@@ -99,8 +154,8 @@ pub async fn register(
         }
         Registered::Existed => {
             let existing: Option<Plugin> = state.store.plugin_meta(&reference).await?;
-            if existing.is_some_and(|e| e.sha256 == meta.sha256) {
-                Ok((StatusCode::OK, Json(meta)))
+            if let Some(existing) = existing.filter(|e| e.sha256 == meta.sha256) {
+                Ok((StatusCode::OK, Json(existing)))
             } else {
                 Err(ApiError::conflict(format!(
                     "{reference} is already registered with other content; publish a new version"

@@ -1,11 +1,15 @@
 //! The `herald` command line. `main` parses with [`Cli`] and calls [`run`];
 //! each subcommand lives in its own module.
 
+mod api_call;
 pub mod health;
 pub mod plugin;
+mod plugin_build;
 mod plugin_cases;
+mod plugin_dry_run;
 mod plugin_io;
 mod plugin_new;
+mod plugin_templates;
 pub mod secrets;
 
 use clap::{Parser, Subcommand};
@@ -83,9 +87,25 @@ pub enum CliError {
     /// it again).
     #[error("rotate-master stopped: {0}; run it again (it carries on where it stopped)")]
     Rotate(crate::store::StoreError),
+    /// A running Herald refused a request (or could not be reached: status 0).
+    #[error("{}", api_message(*status, message))]
+    Api {
+        /// The HTTP status (0: no answer).
+        status: u16,
+        /// The server's message, or why there was no answer.
+        message: String,
+    },
     /// The health probe failed.
     #[error("not healthy: {0}")]
     Health(#[from] health::HealthError),
+}
+
+fn api_message(status: u16, message: &str) -> String {
+    if status == 0 {
+        message.to_string()
+    } else {
+        format!("Herald answered {status}: {message}")
+    }
 }
 
 impl CliError {

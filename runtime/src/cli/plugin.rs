@@ -5,7 +5,7 @@
 //! `plugin_cases`; what they share in `plugin_io`.
 
 use super::plugin_io::{
-    emit, event_from, loader, pretty, read, request_json, verdict_json, EventFile,
+    emit, event_from, loader, pretty, read, request_json, verdict_json, EventFile, LimitArgs,
 };
 use super::CliError;
 use crate::plugin::{
@@ -34,7 +34,7 @@ pub enum PluginCommand {
     /// Create a plugin project in DIR (named after it): the plugin, a native
     /// unit test and a cases file for `herald plugin test`.
     New {
-        /// The plugin's language (Rust only so far).
+        /// The plugin's language.
         #[arg(long, value_enum, default_value_t = super::plugin_new::Lang::Rust)]
         lang: super::plugin_new::Lang,
         /// A filter or a transform.
@@ -46,11 +46,16 @@ pub enum PluginCommand {
         /// The new directory; its name is the plugin's (e.g. vip-filter).
         dir: PathBuf,
     },
-    /// Build a plugin directory (a Rust crate) to one `.wasm` and print its
+    /// Build a plugin directory (a Rust crate, or a Python or JavaScript
+    /// plugin with its `herald-plugin.json`) to one `.wasm` and print its
     /// path. Installs nothing: says what is missing and how to get it.
     Build {
-        /// The plugin's directory (with its Cargo.toml).
+        /// The plugin's directory.
         dir: PathBuf,
+        /// Where to write the `.wasm` (default: Rust: cargo's target
+        /// directory; Python and JavaScript: DIR/build/NAME.wasm).
+        #[arg(long, short)]
+        out: Option<PathBuf>,
     },
     /// Run a file of cases through the real host with the server's limits:
     /// each case's event (and config, and request body for transforms)
@@ -62,13 +67,15 @@ pub enum PluginCommand {
         /// The cases: `{"config"?, "cases": [{"name", "event", "config"?, "body"?, "expect"}]}`.
         #[arg(long)]
         cases: PathBuf,
-        /// CPU deadline per call, in milliseconds.
-        #[arg(long, default_value_t = 50)]
-        deadline_ms: u64,
-        /// Memory cap per instance, in MiB.
-        #[arg(long, default_value_t = 32)]
-        memory_mib: usize,
+        /// The limits of each call.
+        #[command(flatten)]
+        limits: LimitArgs,
     },
+    /// Ask a running Herald what a webhook would do with some events (its
+    /// filters and plugins run exactly as for a delivery; nothing is sent):
+    /// the verdict, or the headers and exact body. Exits 1 when a plugin
+    /// would fail.
+    DryRun(super::plugin_dry_run::DryRunArgs),
 }
 
 /// Arguments of `herald plugin run`.
@@ -85,18 +92,16 @@ pub struct RunArgs {
     /// For transforms: the request body file; default Herald's payload for the event.
     #[arg(long)]
     pub body: Option<PathBuf>,
-    /// CPU deadline per call, in milliseconds.
-    #[arg(long, default_value_t = 50)]
-    pub deadline_ms: u64,
-    /// Memory cap per instance, in MiB.
-    #[arg(long, default_value_t = 32)]
-    pub memory_mib: usize,
+    /// The limits of the call.
+    #[command(flatten)]
+    pub limits: LimitArgs,
 }
 
 /// Runs a plugin subcommand.
 pub fn run(command: PluginCommand) -> Result<ExitCode, CliError> {
     match command {
         PluginCommand::Check { file, config } => check(&file, config.as_deref()),
+        PluginCommand::DryRun(args) => super::plugin_dry_run::run(args),
         PluginCommand::Run(args) => run_once(&args),
         PluginCommand::New {
             lang,
@@ -109,24 +114,16 @@ pub fn run(command: PluginCommand) -> Result<ExitCode, CliError> {
             }
             Ok(ExitCode::SUCCESS)
         }
-        PluginCommand::Build { dir } => {
-            let wasm = super::plugin_cases::build(&dir)?;
+        PluginCommand::Build { dir, out } => {
+            let wasm = super::plugin_build::build(&dir, out.as_deref())?;
             emit(&wasm.display().to_string());
             Ok(ExitCode::SUCCESS)
         }
         PluginCommand::Test {
             plugin,
             cases,
-            deadline_ms,
-            memory_mib,
-        } => {
-            let limits = PluginLimits {
-                deadline: Duration::from_millis(deadline_ms),
-                memory_bytes: memory_mib << 20,
-                ..PluginLimits::default()
-            };
-            super::plugin_cases::test(&plugin, &cases, limits)
-        }
+            limits,
+        } => super::plugin_cases::test(&plugin, &cases, limits),
     }
 }
 
@@ -155,6 +152,11 @@ fn check(file: &Path, config: Option<&Path>) -> Result<ExitCode, CliError> {
         "exports": plugin.exports(),
         "imports": plugin.imports(),
         "wasm_bytes": plugin.load_info().wasm_bytes,
+        "language": plugin.language().name(),
+        "limits": {
+            "deadline_ms": plugin.limits().deadline.as_millis() as u64,
+            "memory_mib": plugin.limits().memory_bytes >> 20,
+        },
         "compile_ms": plugin.load_info().elapsed.as_secs_f64() * 1e3,
     });
     let mut code = ExitCode::SUCCESS;
@@ -181,12 +183,7 @@ fn check(file: &Path, config: Option<&Path>) -> Result<ExitCode, CliError> {
 }
 
 fn run_once(args: &RunArgs) -> Result<ExitCode, CliError> {
-    let limits = PluginLimits {
-        deadline: Duration::from_millis(args.deadline_ms),
-        memory_bytes: args.memory_mib << 20,
-        ..PluginLimits::default()
-    };
-    let loader = loader(limits, true)?;
+    let loader = loader(PluginLimits::default(), true)?;
     let file = args.file.display().to_string();
     let plugin = loader
         .load_file(&args.file)
@@ -194,6 +191,7 @@ fn run_once(args: &RunArgs) -> Result<ExitCode, CliError> {
             path: file.clone(),
             source,
         })?;
+    let plugin = args.limits.apply(plugin);
     let event_text = read(&args.event)?;
     let ef: EventFile = serde_json::from_str(&event_text).map_err(|e| CliError::Input {
         path: args.event.display().to_string(),

@@ -1,15 +1,16 @@
-//! `herald plugin build` and `herald plugin test`: build a plugin directory
-//! to one `.wasm`, and run a file of cases (event, config, expected verdict
+//! `herald plugin test`: run a file of cases (event, config, expected verdict
 //! or request, or expected error) through the real host with the server's
 //! limits, printing a diff for each mismatch and exiting non-zero if any.
 
-use super::plugin_io::{event_from, loader, read, request_json, verdict_json, EventFile};
+use super::plugin_io::{
+    event_from, loader, read, request_json, verdict_json, EventFile, LimitArgs,
+};
 use super::CliError;
 use crate::plugin::{CallTags, PluginInstance, PluginLimits, WitRequest, World};
 use serde::Deserialize;
 use serde_json::{json, Value};
-use std::path::{Path, PathBuf};
-use std::process::{Command, ExitCode};
+use std::path::Path;
+use std::process::ExitCode;
 
 /// A cases file.
 #[derive(Debug, Deserialize)]
@@ -57,107 +58,11 @@ struct Expect {
     message: Option<String>,
 }
 
-/// Builds the plugin in `dir` (a Rust crate: `cargo build --release
-/// --target wasm32-wasip2`) and returns the `.wasm` it wrote.
-pub fn build(dir: &Path) -> Result<PathBuf, CliError> {
-    let fail = |message: String| CliError::Input {
-        path: dir.display().to_string(),
-        message,
-    };
-    let manifest = dir.join("Cargo.toml");
-    if !manifest.is_file() {
-        let hint = if dir.join("pyproject.toml").is_file() || dir.join("app.py").is_file() {
-            "Python plugins cannot be built by herald yet; build with componentize-py against wit/"
-        } else if dir.join("package.json").is_file() {
-            "JavaScript plugins cannot be built by herald yet; build with jco componentize against wit/"
-        } else {
-            "expected a plugin directory with a Cargo.toml (a Rust plugin crate, like plugins/threshold-filter)"
-        };
-        return Err(fail(hint.into()));
-    }
-    let installed = Command::new("rustup")
-        .args(["target", "list", "--installed"])
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).contains("wasm32-wasip2"))
-        .unwrap_or(false);
-    if !installed {
-        return Err(fail(
-            "the wasm32-wasip2 target is missing; install it with `rustup target add wasm32-wasip2`".into(),
-        ));
-    }
-    let metadata = Command::new("cargo")
-        .args([
-            "metadata",
-            "--format-version",
-            "1",
-            "--no-deps",
-            "--manifest-path",
-        ])
-        .arg(&manifest)
-        .output()
-        .map_err(|e| fail(format!("cannot run cargo: {e}")))?;
-    let metadata: Value = serde_json::from_slice(&metadata.stdout).map_err(|_| {
-        fail(format!(
-            "cargo metadata failed: {}",
-            String::from_utf8_lossy(&metadata.stderr).trim()
-        ))
-    })?;
-    let manifest_path = std::fs::canonicalize(&manifest).unwrap_or(manifest.clone());
-    let package = metadata["packages"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|p| p["manifest_path"].as_str().map(PathBuf::from) == Some(manifest_path.clone()))
-        .ok_or_else(|| {
-            fail(
-                "no package in this Cargo.toml (a workspace root? give the plugin's own directory)"
-                    .into(),
-            )
-        })?;
-    let lib = package["targets"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|t| {
-            t["crate_types"]
-                .as_array()
-                .is_some_and(|c| c.iter().any(|c| c == "cdylib"))
-        })
-        .and_then(|t| t["name"].as_str())
-        .ok_or_else(|| {
-            fail("the crate has no cdylib target; add `[lib] crate-type = [\"cdylib\"]`".into())
-        })?
-        .replace('-', "_");
-    let target_dir = metadata["target_directory"]
-        .as_str()
-        .unwrap_or("target")
-        .to_string();
-    let status = Command::new("cargo")
-        .args([
-            "build",
-            "--release",
-            "--target",
-            "wasm32-wasip2",
-            "--manifest-path",
-        ])
-        .arg(&manifest)
-        .status()
-        .map_err(|e| fail(format!("cannot run cargo: {e}")))?;
-    if !status.success() {
-        return Err(fail("cargo build failed (its errors are above)".into()));
-    }
-    let wasm = Path::new(&target_dir).join(format!("wasm32-wasip2/release/{lib}.wasm"));
-    if !wasm.is_file() {
-        return Err(fail(format!("cargo built nothing at {}", wasm.display())));
-    }
-    Ok(wasm)
-}
-
 /// Runs the cases in `cases` against the plugin at `path` (a `.wasm`, or a
-/// plugin directory, built first) with `limits`.
-pub fn test(path: &Path, cases: &Path, limits: PluginLimits) -> Result<ExitCode, CliError> {
+/// plugin directory, built first) under its own limits, or `limits` where given.
+pub fn test(path: &Path, cases: &Path, limits: LimitArgs) -> Result<ExitCode, CliError> {
     let file = if path.is_dir() {
-        build(path)?
+        super::plugin_build::build(path, None)?
     } else {
         path.to_path_buf()
     };
@@ -168,11 +73,12 @@ pub fn test(path: &Path, cases: &Path, limits: PluginLimits) -> Result<ExitCode,
             "not a cases file ({e}); expected {{\"config\"?, \"cases\": [{{\"name\", \"event\", \"config\"?, \"body\"?, \"expect\"}}]}}"
         ),
     })?;
-    let loader = loader(limits, false)?;
+    let loader = loader(PluginLimits::default(), false)?;
     let plugin = loader.load_file(&file).map_err(|source| CliError::Load {
         path: file.display().to_string(),
         source,
     })?;
+    let plugin = limits.apply(plugin);
     let (mut passed, mut failed) = (0, 0);
     for case in cases_file.cases {
         let config = case

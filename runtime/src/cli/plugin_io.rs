@@ -93,3 +93,31 @@ pub(super) fn request_json(request: &WitRequest) -> Value {
 pub(super) fn pretty(value: &Value) -> String {
     serde_json::to_string_pretty(value).unwrap_or_else(|_| value.to_string())
 }
+
+/// Limits given on the command line, over the plugin's own (its
+/// language's defaults: 50 ms and 32 MiB for Rust, more for Python and
+/// JavaScript; see `herald plugin check`).
+#[derive(Debug, Clone, Copy, clap::Args)]
+pub struct LimitArgs {
+    /// CPU deadline per call, in milliseconds (default: the plugin's language's).
+    #[arg(long)]
+    pub deadline_ms: Option<u64>,
+    /// Memory cap per instance, in MiB (default: the plugin's language's).
+    #[arg(long)]
+    pub memory_mib: Option<usize>,
+}
+
+impl LimitArgs {
+    /// `plugin` under these limits where given, its own elsewhere.
+    pub fn apply(&self, plugin: crate::plugin::Plugin) -> crate::plugin::Plugin {
+        if self.deadline_ms.is_none() && self.memory_mib.is_none() {
+            return plugin;
+        }
+        let own = plugin.limits().clone();
+        plugin.with_limits(
+            self.deadline_ms
+                .map_or(own.deadline, std::time::Duration::from_millis),
+            self.memory_mib.map_or(own.memory_bytes, |m| m << 20),
+        )
+    }
+}

@@ -20,9 +20,9 @@ pub enum Kind {
 pub enum Lang {
     /// Rust, with the `herald-sdk` crate.
     Rust,
-    /// Python (not yet).
+    /// Python, with `herald_sdk` (componentize-py).
     Python,
-    /// JavaScript (not yet).
+    /// JavaScript, with `herald-sdk` (jco, QuickJS).
     Js,
 }
 
@@ -38,11 +38,6 @@ pub fn create(
         path: dir.display().to_string(),
         message,
     };
-    if lang != Lang::Rust {
-        return Err(fail(
-            "only Rust plugins can be created by herald so far; see the guest SDK's README for the WIT worlds".into(),
-        ));
-    }
     let name = dir
         .file_name()
         .and_then(|n| n.to_str())
@@ -63,6 +58,9 @@ pub fn create(
         .is_ok_and(|mut entries| entries.next().is_some())
     {
         return Err(fail("exists and is not empty; give a new directory".into()));
+    }
+    if lang != Lang::Rust {
+        return write_files(dir, super::plugin_templates::files(lang, kind, &name));
     }
     let sdk = match sdk {
         Some(path) => path.to_path_buf(),
@@ -97,13 +95,22 @@ pub fn create(
             .replace("{{Type}}", &type_name)
             .replace("{{sdk}}", &sdk.display().to_string().replace('\\', "/"))
     };
-    let files = [
+    let files = vec![
         ("Cargo.toml", fill(CARGO_TOML)),
         ("src/lib.rs", fill(lib)),
         ("example/cases.json", fill(cases)),
         ("README.md", fill(README)),
         (".gitignore", "/target\n".to_string()),
     ];
+    write_files(dir, files)
+}
+
+/// Writes a project's files under `dir`; returns their paths.
+fn write_files(dir: &Path, files: Vec<(&str, String)>) -> Result<Vec<PathBuf>, CliError> {
+    let fail = |message: String| CliError::Input {
+        path: dir.display().to_string(),
+        message,
+    };
     let mut written = Vec::new();
     for (file, text) in files {
         let path = dir.join(file);

@@ -8,6 +8,8 @@ use super::bindings::{
 };
 use super::engine::PluginEngine;
 use super::error::{LoadError, World};
+use super::language::Language;
+use super::limits::PluginLimits;
 use super::state::HostState;
 use sha2::{Digest, Sha256};
 use std::path::{Path, PathBuf};
@@ -23,11 +25,15 @@ const FORBIDDEN_IMPORTS: &[&str] = &["wasi:sockets/", "wasi:http/"];
 #[derive(Clone)]
 pub struct Plugin {
     inner: Arc<PluginInner>,
+    /// The limits its calls run under (its language's defaults, or what
+    /// its registration recorded).
+    limits: PluginLimits,
 }
 
 struct PluginInner {
     sha256: String,
     world: World,
+    language: Language,
     pre: Pre,
     exports: Vec<String>,
     imports: Vec<String>,
@@ -86,6 +92,30 @@ impl Plugin {
     /// How loading went.
     pub fn load_info(&self) -> LoadInfo {
         self.inner.load
+    }
+
+    /// The toolchain that built it.
+    pub fn language(&self) -> Language {
+        self.inner.language
+    }
+
+    /// The limits its calls run under.
+    pub fn limits(&self) -> &PluginLimits {
+        &self.limits
+    }
+
+    /// The same plugin under another deadline and memory cap (what its
+    /// registration recorded). The engine's pool holds up to
+    /// [`super::language::MAX_PLUGIN_MEMORY`] or its own cap, if larger.
+    pub fn with_limits(&self, deadline: Duration, memory_bytes: usize) -> Plugin {
+        Plugin {
+            inner: self.inner.clone(),
+            limits: PluginLimits {
+                deadline,
+                memory_bytes,
+                ..self.limits.clone()
+            },
+        }
     }
 
     pub(crate) fn pre(&self) -> &Pre {
@@ -181,15 +211,18 @@ impl PluginLoader {
             elapsed: started.elapsed(),
             wasm_bytes: bytes.len(),
         };
+        let language = Language::detect(bytes);
         Ok(Plugin {
             inner: Arc::new(PluginInner {
                 sha256,
                 world,
+                language,
                 pre,
                 exports,
                 imports,
                 load,
             }),
+            limits: language.limits(self.engine.limits()),
         })
     }
 

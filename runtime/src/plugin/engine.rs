@@ -89,12 +89,16 @@ impl PluginEngine {
             let mut pool = PoolingAllocationConfig::default();
             pool.total_component_instances(n);
             // A Rust component holds a handful of core instances (the
-            // program, the WASI adapter, shims); give each room for that.
-            pool.total_core_instances(n.saturating_mul(8));
+            // program, the WASI adapter, shims), a componentize-py one 38
+            // (CPython's shared libraries, each an instance): room for a mix.
+            pool.total_core_instances(n.saturating_mul(16));
             pool.total_memories(n.saturating_mul(2));
             pool.total_tables(n.saturating_mul(8));
-            pool.max_memory_size(limits.memory_bytes);
-            pool.max_core_instances_per_component(32);
+            // Room for the largest cap any plugin may get (Python's
+            // defaults are above the engine's); each store's limiter holds
+            // its own plugin to its own cap.
+            pool.max_memory_size(limits.memory_bytes.max(super::language::MAX_PLUGIN_MEMORY));
+            pool.max_core_instances_per_component(64);
             pool.max_memories_per_component(4);
             pool.max_tables_per_component(16);
             pool.max_unused_warm_slots(n.min(100));

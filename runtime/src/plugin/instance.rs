@@ -9,6 +9,7 @@ use super::bindings::{
 use super::component::{Plugin, Pre};
 use super::engine::PluginEngine;
 use super::error::{CallError, GuestError};
+use super::limits::PluginLimits;
 use super::state::{CallTags, HostState, LogLine};
 use std::time::{Duration, Instant};
 use wasmtime::{Store, Trap};
@@ -45,13 +46,15 @@ pub struct PluginInstance {
     calls: u64,
     poisoned: bool,
     engine: PluginEngine,
+    /// The plugin's own limits (its language's, or its registration's).
+    limits: PluginLimits,
 }
 
 impl PluginInstance {
     /// Instantiates `plugin` in a fresh store (from its `InstancePre`).
     pub fn new(engine: &PluginEngine, plugin: &Plugin, tags: CallTags) -> Result<Self, CallError> {
-        let limits = engine.limits();
-        let mut store = Store::new(engine.engine(), HostState::new(limits, tags));
+        let limits = plugin.limits().clone();
+        let mut store = Store::new(engine.engine(), HostState::new(&limits, tags));
         store.limiter(|state| &mut state.limiter);
         store.epoch_deadline_trap();
         store.set_epoch_deadline(limits.deadline_ticks());
@@ -64,19 +67,20 @@ impl PluginInstance {
             Pre::Filter(pre) => pre.instantiate(&mut store).map(Bound::Filter),
             Pre::Transform(pre) => pre.instantiate(&mut store).map(Bound::Transform),
         };
-        let bound = bound.map_err(|e| classify(&mut store, e, engine))?;
+        let bound = bound.map_err(|e| classify(&mut store, e, &limits))?;
         Ok(PluginInstance {
             store,
             bound,
             calls: 0,
             poisoned: false,
             engine: engine.clone(),
+            limits,
         })
     }
 
     /// Whether the instance may serve another call (not trapped, not spent).
     pub fn reusable(&self) -> bool {
-        !self.poisoned && self.calls < self.engine.limits().max_calls_per_instance
+        !self.poisoned && self.calls < self.limits.max_calls_per_instance
     }
 
     /// Runs the plugin's `check-config`.
@@ -94,7 +98,7 @@ impl PluginInstance {
         event: &WitEvent,
         config: &str,
     ) -> (Result<WitVerdict, CallError>, CallReport) {
-        let limit = self.engine.limits().max_output_bytes;
+        let limit = self.limits.max_output_bytes;
         let (result, report) =
             self.call(
                 event_size(event) + config.len(),
@@ -127,7 +131,7 @@ impl PluginInstance {
         request: &WitRequest,
         config: &str,
     ) -> (Result<WitRequest, CallError>, CallReport) {
-        let limit = self.engine.limits().max_output_bytes;
+        let limit = self.limits.max_output_bytes;
         let size = event_size(event) + request_size(request) + config.len();
         let (result, report) = self.call(size, |store, bound| match bound {
             Bound::Transform(p) => p
@@ -157,7 +161,7 @@ impl PluginInstance {
         input_size: usize,
         f: impl FnOnce(&mut Store<HostState>, &Bound) -> wasmtime::Result<R>,
     ) -> (Result<R, CallError>, CallReport) {
-        let limits = self.engine.limits();
+        let limits = &self.limits;
         if input_size > limits.max_input_bytes {
             let report = CallReport {
                 peak_memory: self.store.data().limiter.peak,
@@ -187,7 +191,7 @@ impl PluginInstance {
         };
         let result = result.map_err(|e| {
             self.poisoned = true;
-            classify(&mut self.store, e, &self.engine)
+            classify(&mut self.store, e, &self.limits)
         });
         let state = self.store.data_mut();
         let report = CallReport {
@@ -205,16 +209,16 @@ impl PluginInstance {
 fn classify(
     store: &mut Store<HostState>,
     error: wasmtime::Error,
-    engine: &PluginEngine,
+    limits: &PluginLimits,
 ) -> CallError {
     let state = store.data_mut();
     let stderr = state.stderr.take();
     if let Some(Trap::Interrupt) = error.downcast_ref::<Trap>() {
-        return CallError::DeadlineExceeded(engine.limits().deadline);
+        return CallError::DeadlineExceeded(limits.deadline);
     }
     if std::mem::take(&mut state.limiter.hit) {
         return CallError::OutOfMemory {
-            limit: engine.limits().memory_bytes,
+            limit: limits.memory_bytes,
         };
     }
     let panic = state

@@ -51,6 +51,29 @@ impl PluginLimits {
     }
 }
 
+/// A plugin's recorded limits.
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, serde::Serialize, serde::Deserialize, utoipa::ToSchema,
+)]
+pub struct PluginLimitsRecord {
+    /// CPU time one call may take, in milliseconds.
+    #[schema(example = 250)]
+    pub deadline_ms: u64,
+    /// Linear memory one instance may hold, in MiB.
+    #[schema(example = 64)]
+    pub memory_mib: u64,
+}
+
+impl PluginLimitsRecord {
+    /// `plugin` under these limits.
+    pub fn apply(&self, plugin: &crate::plugin::Plugin) -> crate::plugin::Plugin {
+        plugin.with_limits(
+            std::time::Duration::from_millis(self.deadline_ms),
+            (self.memory_mib as usize) << 20,
+        )
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -11,6 +11,7 @@ mod ingest;
 mod log_format;
 mod plugin_cases;
 mod plugin_host;
+mod plugin_languages;
 mod recovery;
 mod redis_choice;
 mod redis_tls;

@@ -19,11 +19,14 @@ fn herald(args: &[&str], target_dir: Option<&std::path::Path>) -> Output {
     command.output().expect("herald runs")
 }
 
+/// A plugin's cases file: `plugins/NAME/example/cases.json`, or a
+/// fixture's `cases.json` (NAME starting with `../tests/fixtures/`).
 fn cases(plugin: &str) -> String {
-    workspace_root()
-        .join(format!("plugins/{plugin}/example/cases.json"))
-        .display()
-        .to_string()
+    let path = match plugin.strip_prefix("../") {
+        Some(fixture) => format!("{fixture}/cases.json"),
+        None => format!("plugins/{plugin}/example/cases.json"),
+    };
+    workspace_root().join(path).display().to_string()
 }
 
 #[test]
@@ -31,6 +34,9 @@ fn the_examples_cases_pass_and_a_wrong_expectation_fails_with_a_diff() {
     for (plugin, krate, count) in [
         ("threshold-filter", "threshold-filter", 4),
         ("crm-reshape-transform", "crm-reshape-transform", 2),
+        // The SDK's function form (#[herald_sdk::filter] / ::transform).
+        ("../tests/fixtures/fn-filter", "fn-filter", 3),
+        ("../tests/fixtures/fn-transform", "fn-transform", 1),
     ] {
         let wasm = plugin_wasm(krate).display().to_string();
         let out = herald(
@@ -186,6 +192,51 @@ fn a_new_project_of_each_kind_builds_and_passes_its_own_test_and_cases() {
         None,
     );
     assert_eq!(out.status.code(), Some(2));
-    assert!(String::from_utf8_lossy(&out.stderr)
-        .contains("expected a plugin directory with a Cargo.toml"));
+    assert!(String::from_utf8_lossy(&out.stderr).contains(
+        "expected a plugin directory: a Rust crate (Cargo.toml), or a Python or JavaScript plugin"
+    ));
+}
+
+#[test]
+fn a_new_python_or_javascript_project_of_each_kind_builds_and_passes_its_cases() {
+    let work = tempfile::tempdir().expect("temp dir");
+    for lang in ["python", "js"] {
+        for (kind, cases) in [("filter", 3), ("transform", 1)] {
+            let dir = work.path().join(format!("new-{lang}-{kind}"));
+            let dir_text = dir.display().to_string();
+            let out = herald(
+                &["plugin", "new", "--lang", lang, "--kind", kind, &dir_text],
+                None,
+            );
+            assert!(
+                out.status.success(),
+                "{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            let cases_file = dir.join("example/cases.json").display().to_string();
+            let out = herald(
+                &[
+                    "plugin",
+                    "test",
+                    &dir_text,
+                    "--cases",
+                    &cases_file,
+                    "--deadline-ms",
+                    UNHURRIED,
+                ],
+                None,
+            );
+            let printed = String::from_utf8_lossy(&out.stdout);
+            assert!(
+                out.status.success(),
+                "{lang} {kind}: {printed}{}",
+                String::from_utf8_lossy(&out.stderr)
+            );
+            assert!(
+                printed.contains(&format!("{cases} passed, 0 failed")),
+                "{printed}"
+            );
+            assert!(dir.join(format!("build/new-{lang}-{kind}.wasm")).is_file());
+        }
+    }
 }

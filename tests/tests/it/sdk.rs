@@ -110,3 +110,52 @@ fn the_sdk_carries_the_contract_unchanged() {
          (and remove files no longer in wit/)"
     );
 }
+
+/// The Python and JavaScript guides ("Write your first plugin" in
+/// guest-sdk/python/README.md and guest-sdk/js/README.md), followed by a
+/// newcomer outside the repository: their manifest, plugin and cases
+/// files, built by `herald plugin build` and checked by `herald plugin
+/// test` through the real host.
+#[test]
+fn the_python_and_javascript_guides_build_and_pass_their_cases() {
+    let root = workspace_root();
+    for (readme, main) in [
+        ("guest-sdk/python/README.md", "app.py"),
+        ("guest-sdk/js/README.md", "plugin.js"),
+    ] {
+        let readme = std::fs::read_to_string(root.join(readme)).expect("guide");
+        let dir = tempfile::tempdir().expect("tempdir outside the repo");
+        let plugin = dir.path().join("vip-filter");
+        std::fs::create_dir_all(&plugin).expect("mkdir");
+        for file in ["herald-plugin.json", main, "cases.json"] {
+            std::fs::write(plugin.join(file), block(&readme, file)).expect("write");
+        }
+        let out = Command::new(herald_bin())
+            .args(["plugin", "build"])
+            .arg(&plugin)
+            .output()
+            .expect("herald runs");
+        assert!(
+            out.status.success(),
+            "{main}: {}{}",
+            String::from_utf8_lossy(&out.stdout),
+            String::from_utf8_lossy(&out.stderr)
+        );
+        let wasm = String::from_utf8_lossy(&out.stdout).trim().to_string();
+        assert!(std::path::Path::new(&wasm).is_file(), "{main}: {wasm}");
+        let out = Command::new(herald_bin())
+            .args(["plugin", "test"])
+            .arg(&plugin)
+            .arg("--cases")
+            .arg(plugin.join("cases.json"))
+            .args(["--deadline-ms", "10000"])
+            .output()
+            .expect("herald runs");
+        let printed = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success() && printed.contains(" 0 failed"),
+            "{main}: {printed}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    }
+}

@@ -137,6 +137,44 @@ async fn native_filters_and_plugins_in_the_path() {
         let (status, err) = h.call("POST", &dry, Some(bad)).await;
         assert_eq!(status, 400, "{err}");
     }
+    // The same through `herald plugin dry-run`: exit 0 and each verdict
+    // printed; a key Herald refuses: exit 2 with the server's message.
+    let dir = tempfile::tempdir().expect("temp dir");
+    let file = dir.path().join("events.json");
+    std::fs::write(
+        &file,
+        json!([order("paid", 50), order("paid", 500)]).to_string(),
+    )
+    .expect("events file");
+    let file = file.display().to_string();
+    let cli = |key: &str| {
+        tokio::process::Command::new(herald_e2e::herald_bin())
+            .args([
+                "plugin", "dry-run", "--url", &h.base, "--key", key, "--org", &org,
+            ])
+            .args(["--webhook", wh, "--events", &file])
+            .output()
+    };
+    let out = cli(herald_e2e::herald::ADMIN_TOKEN)
+        .await
+        .expect("herald runs");
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{printed}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(printed.contains("filtered: threshold@1.0.0"), "{printed}");
+    assert!(
+        printed.contains(&format!("send to {}", receiver.url())),
+        "{printed}"
+    );
+    assert!(printed.contains(r#""email":"***""#), "{printed}");
+    let out = cli("hk_wrong").await.expect("herald runs");
+    let said = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{said}");
+    assert!(said.contains("Herald answered 401"), "{said}");
+
     assert_eq!(receiver.received().len(), 1, "a dry run sends nothing");
     assert_eq!(
         h.deliveries(&org, wh).await.len(),

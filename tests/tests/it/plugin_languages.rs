@@ -1,0 +1,179 @@
+//! Plugins in Python and JavaScript against the real host (components built
+//! by `herald plugin build` from plugins/*-py, plugins/*-js and the abuse
+//! fixtures under plugins/abuse-py and plugins/abuse-js):
+//! - the ports of the threshold filter and the CRM transform pass the very
+//!   cases files of the Rust originals (one shared fixture per example);
+//! - each language is told from the component's bytes and gets its limits,
+//!   recorded at registration, and delivers end to end through Herald;
+//! - the abuse fixtures (endless loop, unbounded allocation, exception,
+//!   oversized output) are contained as the Rust ones are, and a good
+//!   plugin of the same language runs afterwards.
+
+use herald::plugin::{
+    CallError, CallTarget, EngineOptions, Language, PluginEngine, PluginHost, PluginLimits,
+    PluginLoader, WitEvent, WitRequest, WitVerdict,
+};
+use herald_e2e::{herald_bin, plugin_wasm, workspace_root};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::Duration;
+
+/// The examples, by language: (component, cases file of the Rust original, cases).
+const PORTS: [(&str, &str, usize); 6] = [
+    ("threshold-filter", "threshold-filter", 4),
+    ("threshold-filter-py", "threshold-filter", 4),
+    ("threshold-filter-js", "threshold-filter", 4),
+    ("crm-reshape-transform", "crm-reshape-transform", 2),
+    ("crm-reshape-transform-py", "crm-reshape-transform", 2),
+    ("crm-reshape-transform-js", "crm-reshape-transform", 2),
+];
+
+#[test]
+fn the_same_cases_pass_in_rust_python_and_javascript() {
+    for (component, original, count) in PORTS {
+        let cases = workspace_root().join(format!("plugins/{original}/example/cases.json"));
+        // The plugin's own (language) memory cap; a deadline no busy
+        // machine can reach.
+        let out = Command::new(herald_bin())
+            .args(["plugin", "test"])
+            .arg(plugin_wasm(component))
+            .arg("--cases")
+            .arg(&cases)
+            .args(["--deadline-ms", "10000"])
+            .output()
+            .expect("herald runs");
+        let printed = String::from_utf8_lossy(&out.stdout);
+        assert!(
+            out.status.success(),
+            "{component}: {printed}{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+        assert!(
+            printed.contains(&format!("{count} passed, 0 failed")),
+            "{component}: {printed}"
+        );
+    }
+}
+
+/// A loader and a host with the server's default limits (and a deadline
+/// no load can reach, unless `real_deadline`).
+fn host(real_deadline: bool) -> (PluginLoader, PluginHost) {
+    let mut limits = PluginLimits::default();
+    if !real_deadline {
+        limits.deadline = Duration::from_secs(120);
+    }
+    let engine = PluginEngine::new(EngineOptions {
+        limits,
+        max_instances: 16,
+        ..Default::default()
+    })
+    .expect("engine");
+    (
+        PluginLoader::new(engine.clone(), None),
+        PluginHost::new(engine, 16),
+    )
+}
+
+fn event(data: &str) -> WitEvent {
+    WitEvent {
+        id: "evt_1".into(),
+        event_type: "order.created".into(),
+        timestamp: "2026-01-01T00:00:00Z".into(),
+        org: "org_1".into(),
+        environment: None,
+        webhook_id: "wh_1".into(),
+        data: data.into(),
+    }
+}
+
+fn target(config: &str) -> CallTarget {
+    CallTarget {
+        webhook_id: "wh_1".into(),
+        plugin_ref: Arc::from("p@1.0.0"),
+        config: config.into(),
+        fresh: false,
+    }
+}
+
+#[test]
+fn each_language_is_told_apart_and_gets_its_limits() {
+    let (loader, _) = host(true);
+    let base = PluginLimits::default();
+    for (component, language, deadline_ms, memory_mib) in [
+        ("threshold-filter", Language::Rust, 50, 32),
+        ("threshold-filter-py", Language::Python, 250, 64),
+        ("threshold-filter-js", Language::Javascript, 250, 64),
+    ] {
+        let plugin = loader.load_file(&plugin_wasm(component)).expect("loads");
+        assert_eq!(plugin.language(), language, "{component}");
+        assert_eq!(
+            plugin.limits().deadline,
+            Duration::from_millis(deadline_ms),
+            "{component}"
+        );
+        assert_eq!(
+            plugin.limits().memory_bytes,
+            memory_mib << 20,
+            "{component}"
+        );
+        assert_eq!(plugin.limits().max_output_bytes, base.max_output_bytes);
+    }
+}
+
+#[test]
+fn abuse_in_python_and_javascript_is_contained_like_rust() {
+    for (lang, good) in [("py", "threshold-filter-py"), ("js", "threshold-filter-js")] {
+        let fixture = |name: &str| plugin_wasm(&format!("abuse-{lang}/{name}").replace('/', "-"));
+        // The loop never ends: only the deadline (the language's) stops it.
+        let (loader, host_real) = host(true);
+        let looping = loader.load_file(&fixture("loop")).expect("loads");
+        let (result, _) = host_real.filter(&looping, &target("{}"), &event("{}"));
+        let deadline = looping.limits().deadline;
+        assert!(
+            matches!(result, Err(CallError::DeadlineExceeded(d)) if d == deadline),
+            "{lang} loop: {result:?}"
+        );
+
+        let (loader, host) = host(false);
+        let alloc = loader.load_file(&fixture("alloc")).expect("loads");
+        let (result, report) = host.filter(&alloc, &target("{}"), &event("{}"));
+        let cap = alloc.limits().memory_bytes;
+        assert!(
+            matches!(result, Err(CallError::OutOfMemory { limit }) if limit == cap),
+            "{lang} alloc: {result:?}"
+        );
+        assert!(
+            report.peak_memory <= cap,
+            "{lang}: {} > {cap}",
+            report.peak_memory
+        );
+
+        let exception = loader.load_file(&fixture("exception")).expect("loads");
+        let (result, _) = host.filter(&exception, &target("{}"), &event("{}"));
+        assert!(
+            matches!(&result, Err(CallError::Trap(_))),
+            "{lang} exception: {result:?}"
+        );
+
+        let oversized = loader.load_file(&fixture("oversized")).expect("loads");
+        let request = WitRequest {
+            headers: vec![],
+            body: b"{}".to_vec(),
+        };
+        let (result, _) = host.transform(&oversized, &target("{}"), &event("{}"), &request);
+        assert!(
+            matches!(result, Err(CallError::OutputTooLarge { .. })),
+            "{lang} oversized: {result:?}"
+        );
+
+        // The same process goes on running a good plugin of the language.
+        let good = loader.load_file(&plugin_wasm(good)).expect("loads");
+        let config = r#"{"path": "data.order.total", "above": 100}"#;
+        let (result, _) = host.filter(
+            &good,
+            &target(config),
+            &event(r#"{"order": {"total": 250}}"#),
+        );
+        assert_eq!(result.ok(), Some(WitVerdict::Keep), "{lang}");
+    }
+}
