@@ -83,6 +83,17 @@ pub async fn register(
     Query(query): Query<RegisterQuery>,
     request: axum::extract::Request,
 ) -> Result<(StatusCode, Json<Plugin>), ApiError> {
+    // Components are larger than API bodies: this route has its own limit.
+    let body: Bytes = axum::body::to_bytes(request.into_body(), MAX_PLUGIN_BYTES)
+        .await
+        .map_err(|_| {
+            ApiError::too_large(format!(
+                "a plugin may be at most {} MiB",
+                MAX_PLUGIN_BYTES >> 20
+            ))
+        })?;
+    // (Checked once the body is read: a client sending a large body
+    // gets the answer, not a reset connection.)
     if query
         .deadline_ms
         .is_some_and(|d| d == 0 || d > MAX_PLUGIN_DEADLINE.as_millis() as u64)
@@ -101,15 +112,6 @@ pub async fn register(
             MAX_PLUGIN_MEMORY >> 20
         )));
     }
-    // Components are larger than API bodies: this route has its own limit.
-    let body: Bytes = axum::body::to_bytes(request.into_body(), MAX_PLUGIN_BYTES)
-        .await
-        .map_err(|_| {
-            ApiError::too_large(format!(
-                "a plugin may be at most {} MiB",
-                MAX_PLUGIN_BYTES >> 20
-            ))
-        })?;
     if !valid_part(&name) || !valid_part(&version) {
         return Err(ApiError::invalid(
             "name and version: 1 to 64 of letters, digits, `-`, `_`, `.`",

@@ -28,6 +28,11 @@ pub enum PluginCommand {
         /// Also run the plugin's `check-config` on this JSON config file.
         #[arg(long)]
         config: Option<PathBuf>,
+        /// Keep compiled code in this directory, as the server does (a
+        /// second check loads from it: `from_cache`, and `compile_ms` is
+        /// then the cached load).
+        #[arg(long)]
+        cache_dir: Option<PathBuf>,
     },
     /// Run a plugin once against an event, as the host would.
     Run(RunArgs),
@@ -100,7 +105,11 @@ pub struct RunArgs {
 /// Runs a plugin subcommand.
 pub fn run(command: PluginCommand) -> Result<ExitCode, CliError> {
     match command {
-        PluginCommand::Check { file, config } => check(&file, config.as_deref()),
+        PluginCommand::Check {
+            file,
+            config,
+            cache_dir,
+        } => check(&file, config.as_deref(), cache_dir),
         PluginCommand::DryRun(args) => super::plugin_dry_run::run(args),
         PluginCommand::Run(args) => run_once(&args),
         PluginCommand::New {
@@ -139,8 +148,13 @@ fn read_config(path: Option<&Path>) -> Result<String, CliError> {
     Ok(text)
 }
 
-fn check(file: &Path, config: Option<&Path>) -> Result<ExitCode, CliError> {
+fn check(
+    file: &Path,
+    config: Option<&Path>,
+    cache_dir: Option<PathBuf>,
+) -> Result<ExitCode, CliError> {
     let loader = loader(PluginLimits::default(), false)?;
+    let loader = crate::plugin::PluginLoader::new(loader.engine().clone(), cache_dir);
     let plugin = loader.load_file(file).map_err(|source| CliError::Load {
         path: file.display().to_string(),
         source,
@@ -158,6 +172,7 @@ fn check(file: &Path, config: Option<&Path>) -> Result<ExitCode, CliError> {
             "memory_mib": plugin.limits().memory_bytes >> 20,
         },
         "compile_ms": plugin.load_info().elapsed.as_secs_f64() * 1e3,
+        "from_cache": plugin.load_info().from_cache,
     });
     let mut code = ExitCode::SUCCESS;
     if let Some(path) = config {

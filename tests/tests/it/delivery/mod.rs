@@ -5,6 +5,7 @@
 mod change_feed;
 mod misbehaving;
 mod network_policy;
+mod plugin_languages;
 mod plugin_pause;
 mod plugins_in_path;
 mod retries;
