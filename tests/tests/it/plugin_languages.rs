@@ -177,3 +177,60 @@ fn abuse_in_python_and_javascript_is_contained_like_rust() {
         assert_eq!(result.ok(), Some(WitVerdict::Keep), "{lang}");
     }
 }
+
+/// The `$ herald ...` commands of a README (continuation lines joined).
+fn readme_commands(readme: &str) -> Vec<Vec<String>> {
+    let text = std::fs::read_to_string(workspace_root().join(readme)).expect("README");
+    let mut commands = Vec::new();
+    let mut lines = text.lines();
+    while let Some(line) = lines.next() {
+        let Some(first) = line.strip_prefix("$ herald ") else {
+            continue;
+        };
+        let mut command = String::new();
+        let mut line = first.trim().to_string();
+        loop {
+            match line.strip_suffix('\\') {
+                Some(part) => {
+                    command.push_str(part);
+                    command.push(' ');
+                    line = lines.next().unwrap_or_default().trim().to_string();
+                }
+                None => {
+                    command.push_str(&line);
+                    break;
+                }
+            }
+        }
+        commands.push(command.split_whitespace().map(String::from).collect());
+    }
+    commands
+}
+
+#[test]
+fn every_command_in_the_ports_readmes_runs() {
+    for plugin in [
+        "threshold-filter-py",
+        "crm-reshape-transform-py",
+        "threshold-filter-js",
+        "crm-reshape-transform-js",
+    ] {
+        let commands = readme_commands(&format!("plugins/{plugin}/README.md"));
+        assert!(commands.len() >= 3, "{plugin}: {commands:?}");
+        for args in commands {
+            // As the README says: from the repository root.
+            let out = Command::new(herald_bin())
+                .args(&args)
+                .current_dir(workspace_root())
+                .output()
+                .expect("herald runs");
+            assert!(
+                out.status.success(),
+                "{plugin}: herald {}: {}{}",
+                args.join(" "),
+                String::from_utf8_lossy(&out.stdout),
+                String::from_utf8_lossy(&out.stderr)
+            );
+        }
+    }
+}
