@@ -7,13 +7,15 @@
 // (then import the plugin or the SDK with a dynamic `await import(...)`).
 //
 // It resolves the two imports that only exist inside Herald's build:
-// - 'herald-sdk' -> guest-sdk/js/herald-sdk.js (next to this file);
+// - 'herald-sdk' -> guest-sdk/js/herald-sdk/index.js (next to this file),
+//   whose modules, like the CLI's node_modules/herald-sdk, load as ES modules;
 // - 'herald:plugin/log@0.1.0' -> a stand-in host log: a line goes to stderr
 //   as "[plugin info] message", or, when `globalThis.heraldLogs` is an
 //   array, is pushed onto it as {level, message} for the test to inspect.
 import { register } from 'node:module';
 
-const sdk = new URL('./herald-sdk.js', import.meta.url).href;
+const sdkDir = new URL('./herald-sdk/', import.meta.url).href;
+const sdk = new URL('index.js', sdkDir).href;
 
 const hostLog = `
 export function log(level, message) {
@@ -23,6 +25,7 @@ export function log(level, message) {
 `;
 
 const hooks = `
+const sdkDir = ${JSON.stringify(sdkDir)};
 const sdk = ${JSON.stringify(sdk)};
 const hostLog = ${JSON.stringify('data:text/javascript,' + encodeURIComponent(hostLog))};
 export async function resolve(specifier, context, next) {
@@ -31,7 +34,7 @@ export async function resolve(specifier, context, next) {
   return next(specifier, context);
 }
 export async function load(url, context, next) {
-  if (url === sdk) return { ...(await next(url, { ...context, format: 'module' })), format: 'module', shortCircuit: true };
+  if (url.startsWith(sdkDir)) return { ...(await next(url, { ...context, format: 'module' })), format: 'module', shortCircuit: true };
   return next(url, context);
 }
 `;

@@ -5,6 +5,7 @@ mod api_call;
 pub mod health;
 pub mod plugin;
 mod plugin_build;
+mod plugin_build_rust;
 mod plugin_cases;
 mod plugin_dry_run;
 mod plugin_io;

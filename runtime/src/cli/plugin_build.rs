@@ -1,6 +1,6 @@
 //! `herald plugin build DIR`: one `.wasm` from a plugin directory in any of
 //! Herald's three languages. A Rust crate (`Cargo.toml`) is built with
-//! cargo; a Python or JavaScript plugin (`herald-plugin.json`: name, lang,
+//! cargo (`plugin_build_rust`); a Python or JavaScript plugin (`herald-plugin.json`: name, lang,
 //! world, main) with componentize-py or jco (QuickJS backend) against the
 //! WIT contract and the language's SDK module, both embedded in this binary
 //! so that a plugin project needs nothing from Herald's checkout. Installs
@@ -8,16 +8,65 @@
 
 use super::CliError;
 use serde::Deserialize;
-use serde_json::Value;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
 /// The WIT contract every plugin builds against.
 const WIT: &str = include_str!("../../../wit/plugin.wit");
-/// The Python SDK module (`import herald_sdk`).
-const PYTHON_SDK: &str = include_str!("../../../guest-sdk/python/herald_sdk.py");
-/// The JavaScript SDK module (`import ... from 'herald-sdk'`).
-const JS_SDK: &str = include_str!("../../../guest-sdk/js/herald-sdk.js");
+/// The Python SDK package (`import herald_sdk`), file by file.
+const PYTHON_SDK: &[(&str, &str)] = &[
+    (
+        "__init__.py",
+        include_str!("../../../guest-sdk/python/herald_sdk/__init__.py"),
+    ),
+    (
+        "_json.py",
+        include_str!("../../../guest-sdk/python/herald_sdk/_json.py"),
+    ),
+    (
+        "_types.py",
+        include_str!("../../../guest-sdk/python/herald_sdk/_types.py"),
+    ),
+    (
+        "_path.py",
+        include_str!("../../../guest-sdk/python/herald_sdk/_path.py"),
+    ),
+    (
+        "_log.py",
+        include_str!("../../../guest-sdk/python/herald_sdk/_log.py"),
+    ),
+    (
+        "_export.py",
+        include_str!("../../../guest-sdk/python/herald_sdk/_export.py"),
+    ),
+];
+/// The JavaScript SDK package (`import ... from 'herald-sdk'`), file by file.
+const JS_SDK: &[(&str, &str)] = &[
+    (
+        "index.js",
+        include_str!("../../../guest-sdk/js/herald-sdk/index.js"),
+    ),
+    (
+        "utf8.js",
+        include_str!("../../../guest-sdk/js/herald-sdk/utf8.js"),
+    ),
+    (
+        "json.js",
+        include_str!("../../../guest-sdk/js/herald-sdk/json.js"),
+    ),
+    (
+        "path.js",
+        include_str!("../../../guest-sdk/js/herald-sdk/path.js"),
+    ),
+    (
+        "types.js",
+        include_str!("../../../guest-sdk/js/herald-sdk/types.js"),
+    ),
+    (
+        "export.js",
+        include_str!("../../../guest-sdk/js/herald-sdk/export.js"),
+    ),
+];
 /// componentize-py's version, as pinned by plugins/tools/requirements.txt.
 const COMPONENTIZE_PY: &str = "componentize-py==0.25.1";
 /// What installs the Python and JavaScript tools.
@@ -76,7 +125,7 @@ pub fn build(dir: &Path, out: Option<&Path>) -> Result<PathBuf, CliError> {
         message,
     };
     if dir.join("Cargo.toml").is_file() {
-        let wasm = build_rust(dir)?;
+        let wasm = super::plugin_build_rust::build_rust(dir)?;
         return match out {
             Some(out) => {
                 std::fs::copy(&wasm, out)
@@ -164,7 +213,9 @@ fn build_python(dir: &Path, m: &Manifest, scratch: &Path, out: &Path) -> Result<
         ))
     })?;
     let sdk = scratch.join("sdk");
-    write(&sdk.join("herald_sdk.py"), PYTHON_SDK).map_err(&fail)?;
+    for (file, text) in PYTHON_SDK {
+        write(&sdk.join("herald_sdk").join(file), text).map_err(&fail)?;
+    }
     // --stub-wasi: the component imports nothing but Herald's own
     // interfaces (without it, CPython links wasi:sockets, which Herald refuses).
     let mut command = Command::new(&tool);
@@ -204,7 +255,9 @@ fn build_js(dir: &Path, m: &Manifest, scratch: &Path, out: &Path) -> Result<(), 
     let src = scratch.join("src");
     copy_tree(dir, &src).map_err(|e| fail(format!("cannot copy the plugin: {e}")))?;
     let sdk = src.join("node_modules/herald-sdk");
-    write(&sdk.join("index.js"), JS_SDK).map_err(&fail)?;
+    for (file, text) in JS_SDK {
+        write(&sdk.join(file), text).map_err(&fail)?;
+    }
     write(
         &sdk.join("package.json"),
         r#"{"name": "herald-sdk", "type": "module", "main": "index.js", "exports": "./index.js"}"#,
@@ -318,90 +371,4 @@ impl Drop for Scratch {
     fn drop(&mut self) {
         let _ = std::fs::remove_dir_all(&self.0);
     }
-}
-
-/// Builds the Rust crate in `dir` (`cargo build --release --target
-/// wasm32-wasip2`) and returns the `.wasm` it wrote.
-fn build_rust(dir: &Path) -> Result<PathBuf, CliError> {
-    let fail = |message: String| CliError::Input {
-        path: dir.display().to_string(),
-        message,
-    };
-    let manifest = dir.join("Cargo.toml");
-    let installed = Command::new("rustup")
-        .args(["target", "list", "--installed"])
-        .output()
-        .map(|o| String::from_utf8_lossy(&o.stdout).contains("wasm32-wasip2"))
-        .unwrap_or(false);
-    if !installed {
-        return Err(fail(
-            "the wasm32-wasip2 target is missing; install it with `rustup target add wasm32-wasip2`".into(),
-        ));
-    }
-    let metadata = Command::new("cargo")
-        .args([
-            "metadata",
-            "--format-version",
-            "1",
-            "--no-deps",
-            "--manifest-path",
-        ])
-        .arg(&manifest)
-        .output()
-        .map_err(|e| fail(format!("cannot run cargo: {e}")))?;
-    let metadata: Value = serde_json::from_slice(&metadata.stdout).map_err(|_| {
-        fail(format!(
-            "cargo metadata failed: {}",
-            String::from_utf8_lossy(&metadata.stderr).trim()
-        ))
-    })?;
-    let manifest_path = std::fs::canonicalize(&manifest).unwrap_or(manifest.clone());
-    let package = metadata["packages"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|p| p["manifest_path"].as_str().map(PathBuf::from) == Some(manifest_path.clone()))
-        .ok_or_else(|| {
-            fail(
-                "no package in this Cargo.toml (a workspace root? give the plugin's own directory)"
-                    .into(),
-            )
-        })?;
-    let lib = package["targets"]
-        .as_array()
-        .into_iter()
-        .flatten()
-        .find(|t| {
-            t["crate_types"]
-                .as_array()
-                .is_some_and(|c| c.iter().any(|c| c == "cdylib"))
-        })
-        .and_then(|t| t["name"].as_str())
-        .ok_or_else(|| {
-            fail("the crate has no cdylib target; add `[lib] crate-type = [\"cdylib\"]`".into())
-        })?
-        .replace('-', "_");
-    let target_dir = metadata["target_directory"]
-        .as_str()
-        .unwrap_or("target")
-        .to_string();
-    let status = Command::new("cargo")
-        .args([
-            "build",
-            "--release",
-            "--target",
-            "wasm32-wasip2",
-            "--manifest-path",
-        ])
-        .arg(&manifest)
-        .status()
-        .map_err(|e| fail(format!("cannot run cargo: {e}")))?;
-    if !status.success() {
-        return Err(fail("cargo build failed (its errors are above)".into()));
-    }
-    let wasm = Path::new(&target_dir).join(format!("wasm32-wasip2/release/{lib}.wasm"));
-    if !wasm.is_file() {
-        return Err(fail(format!("cargo built nothing at {}", wasm.display())));
-    }
-    Ok(wasm)
 }
