@@ -19,6 +19,40 @@ fn herald(args: &[&str], target_dir: Option<&std::path::Path>) -> Output {
     command.output().expect("herald runs")
 }
 
+/// `herald plugin test PLUGIN --cases CASES` with an unhurried deadline:
+/// asserts it exits 0 having passed all `count` cases. `what` names the
+/// plugin in failures.
+fn assert_cases_pass(
+    what: &str,
+    plugin: &str,
+    cases: &str,
+    count: usize,
+    target_dir: Option<&std::path::Path>,
+) {
+    let out = herald(
+        &[
+            "plugin",
+            "test",
+            plugin,
+            "--cases",
+            cases,
+            "--deadline-ms",
+            UNHURRIED,
+        ],
+        target_dir,
+    );
+    let printed = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{what}: {printed}{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        printed.contains(&format!("{count} passed, 0 failed")),
+        "{printed}"
+    );
+}
+
 /// A plugin's cases file: `plugins/NAME/example/cases.json`, or a
 /// fixture's `cases.json` (NAME starting with `../tests/fixtures/`).
 fn cases(plugin: &str) -> String {
@@ -39,28 +73,7 @@ fn the_examples_cases_pass_and_a_wrong_expectation_fails_with_a_diff() {
         ("../tests/fixtures/fn-transform", "fn-transform", 1),
     ] {
         let wasm = plugin_wasm(krate).display().to_string();
-        let out = herald(
-            &[
-                "plugin",
-                "test",
-                &wasm,
-                "--cases",
-                &cases(plugin),
-                "--deadline-ms",
-                UNHURRIED,
-            ],
-            None,
-        );
-        let printed = String::from_utf8_lossy(&out.stdout);
-        assert!(
-            out.status.success(),
-            "{plugin}: {printed}{}",
-            String::from_utf8_lossy(&out.stderr)
-        );
-        assert!(
-            printed.contains(&format!("{count} passed, 0 failed")),
-            "{printed}"
-        );
+        assert_cases_pass(plugin, &wasm, &cases(plugin), count, None);
     }
     let dir = tempfile::tempdir().expect("temp dir");
     let wrong = dir.path().join("cases.json");
@@ -153,24 +166,7 @@ fn a_new_project_of_each_kind_builds_and_passes_its_own_test_and_cases() {
         );
         // ... and its cases pass through the real host (the directory form).
         let cases_file = dir.join("example/cases.json").display().to_string();
-        let out = herald(
-            &[
-                "plugin",
-                "test",
-                &dir_text,
-                "--cases",
-                &cases_file,
-                "--deadline-ms",
-                UNHURRIED,
-            ],
-            Some(target.path()),
-        );
-        let printed = String::from_utf8_lossy(&out.stdout);
-        assert!(out.status.success(), "{name}: {printed}");
-        assert!(
-            printed.contains(&format!("{cases} passed, 0 failed")),
-            "{printed}"
-        );
+        assert_cases_pass(name, &dir_text, &cases_file, cases, Some(target.path()));
     }
     // Refusals say what to do: a taken directory, a bad name, no Cargo.toml.
     let taken = work.path().join("vip-filter").display().to_string();
@@ -214,27 +210,12 @@ fn a_new_python_or_javascript_project_of_each_kind_builds_and_passes_its_cases()
                 String::from_utf8_lossy(&out.stderr)
             );
             let cases_file = dir.join("example/cases.json").display().to_string();
-            let out = herald(
-                &[
-                    "plugin",
-                    "test",
-                    &dir_text,
-                    "--cases",
-                    &cases_file,
-                    "--deadline-ms",
-                    UNHURRIED,
-                ],
+            assert_cases_pass(
+                &format!("{lang} {kind}"),
+                &dir_text,
+                &cases_file,
+                cases,
                 None,
-            );
-            let printed = String::from_utf8_lossy(&out.stdout);
-            assert!(
-                out.status.success(),
-                "{lang} {kind}: {printed}{}",
-                String::from_utf8_lossy(&out.stderr)
-            );
-            assert!(
-                printed.contains(&format!("{cases} passed, 0 failed")),
-                "{printed}"
             );
             assert!(dir.join(format!("build/new-{lang}-{kind}.wasm")).is_file());
         }

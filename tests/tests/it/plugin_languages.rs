@@ -9,13 +9,10 @@
 //!   oversized output) are contained as the Rust ones are, and a good
 //!   plugin of the same language runs afterwards.
 
-use herald::plugin::{
-    CallError, CallTarget, EngineOptions, Language, PluginEngine, PluginHost, PluginLimits,
-    PluginLoader, WitEvent, WitRequest, WitVerdict,
-};
+use crate::plugin_host::{deadline_host, event, host, target};
+use herald::plugin::{CallError, Language, PluginLimits, WitRequest, WitVerdict};
 use herald_e2e::{herald_bin, plugin_wasm, workspace_root};
 use std::process::Command;
-use std::sync::Arc;
 use std::time::Duration;
 
 /// The examples, by language: (component, cases file of the Rust original, cases).
@@ -55,49 +52,9 @@ fn the_same_cases_pass_in_rust_python_and_javascript() {
     }
 }
 
-/// A loader and a host with the server's default limits (and a deadline
-/// no load can reach, unless `real_deadline`).
-fn host(real_deadline: bool) -> (PluginLoader, PluginHost) {
-    let mut limits = PluginLimits::default();
-    if !real_deadline {
-        limits.deadline = Duration::from_secs(120);
-    }
-    let engine = PluginEngine::new(EngineOptions {
-        limits,
-        max_instances: 16,
-        ..Default::default()
-    })
-    .expect("engine");
-    (
-        PluginLoader::new(engine.clone(), None),
-        PluginHost::new(engine, 16),
-    )
-}
-
-fn event(data: &str) -> WitEvent {
-    WitEvent {
-        id: "evt_1".into(),
-        event_type: "order.created".into(),
-        timestamp: "2026-01-01T00:00:00Z".into(),
-        org: "org_1".into(),
-        environment: None,
-        webhook_id: "wh_1".into(),
-        data: data.into(),
-    }
-}
-
-fn target(config: &str) -> CallTarget {
-    CallTarget {
-        webhook_id: "wh_1".into(),
-        plugin_ref: Arc::from("p@1.0.0"),
-        config: config.into(),
-        fresh: false,
-    }
-}
-
 #[test]
 fn each_language_is_told_apart_and_gets_its_limits() {
-    let (loader, _) = host(true);
+    let (loader, _) = deadline_host();
     let base = PluginLimits::default();
     for (component, language, deadline_ms, memory_mib) in [
         ("threshold-filter", Language::Rust, 50, 32),
@@ -125,18 +82,18 @@ fn abuse_in_python_and_javascript_is_contained_like_rust() {
     for (lang, good) in [("py", "threshold-filter-py"), ("js", "threshold-filter-js")] {
         let fixture = |name: &str| plugin_wasm(&format!("abuse-{lang}/{name}").replace('/', "-"));
         // The loop never ends: only the deadline (the language's) stops it.
-        let (loader, host_real) = host(true);
+        let (loader, host_real) = deadline_host();
         let looping = loader.load_file(&fixture("loop")).expect("loads");
-        let (result, _) = host_real.filter(&looping, &target("{}"), &event("{}"));
+        let (result, _) = host_real.filter(&looping, &target("wh_1", "{}"), &event("{}"));
         let deadline = looping.limits().deadline;
         assert!(
             matches!(result, Err(CallError::DeadlineExceeded(d)) if d == deadline),
             "{lang} loop: {result:?}"
         );
 
-        let (loader, host) = host(false);
+        let (loader, host) = host();
         let alloc = loader.load_file(&fixture("alloc")).expect("loads");
-        let (result, report) = host.filter(&alloc, &target("{}"), &event("{}"));
+        let (result, report) = host.filter(&alloc, &target("wh_1", "{}"), &event("{}"));
         let cap = alloc.limits().memory_bytes;
         assert!(
             matches!(result, Err(CallError::OutOfMemory { limit }) if limit == cap),
@@ -149,7 +106,7 @@ fn abuse_in_python_and_javascript_is_contained_like_rust() {
         );
 
         let exception = loader.load_file(&fixture("exception")).expect("loads");
-        let (result, _) = host.filter(&exception, &target("{}"), &event("{}"));
+        let (result, _) = host.filter(&exception, &target("wh_1", "{}"), &event("{}"));
         assert!(
             matches!(&result, Err(CallError::Trap(_))),
             "{lang} exception: {result:?}"
@@ -160,7 +117,7 @@ fn abuse_in_python_and_javascript_is_contained_like_rust() {
             headers: vec![],
             body: b"{}".to_vec(),
         };
-        let (result, _) = host.transform(&oversized, &target("{}"), &event("{}"), &request);
+        let (result, _) = host.transform(&oversized, &target("wh_1", "{}"), &event("{}"), &request);
         assert!(
             matches!(result, Err(CallError::OutputTooLarge { .. })),
             "{lang} oversized: {result:?}"
@@ -171,7 +128,7 @@ fn abuse_in_python_and_javascript_is_contained_like_rust() {
         let config = r#"{"path": "data.order.total", "above": 100}"#;
         let (result, _) = host.filter(
             &good,
-            &target(config),
+            &target("wh_1", config),
             &event(r#"{"order": {"total": 250}}"#),
         );
         assert_eq!(result.ok(), Some(WitVerdict::Keep), "{lang}");

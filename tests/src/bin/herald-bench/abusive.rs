@@ -8,11 +8,11 @@
 //! and checks that every well-behaved delivery arrives and that each
 //! abusive webhook's attempts fail with their own class and message.
 
-use crate::measure::{cpu_seconds, receiver, vm_mib};
+use crate::measure::{cpu_seconds, receiver};
 use herald_e2e::herald::HeraldProcess;
 use herald_e2e::redis::TestRedis;
 use serde_json::json;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 /// Webhooks in all, and how many of them abuse (in the second run).
 const WEBHOOKS: usize = 100;
@@ -106,22 +106,9 @@ async fn one(events: usize, abusive: usize) -> Figures {
             .await;
         assert_eq!(status, 202, "{body}");
     }
-    let deadline = Instant::now() + Duration::from_secs(300);
-    let mut peak_rss: f64 = 0.0;
-    loop {
-        let arrived = recv
-            .seen
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .arrivals
-            .len();
-        if arrived >= expected || Instant::now() >= deadline {
-            break;
-        }
-        peak_rss = peak_rss.max(vm_mib(h.pid(), "VmRSS:"));
-        tokio::time::sleep(Duration::from_millis(100)).await;
-    }
-    let peak_rss = peak_rss.max(vm_mib(h.pid(), "VmHWM:"));
+    let peak_rss = recv
+        .wait_arrivals(expected, h.pid(), Duration::from_secs(300))
+        .await;
     let herald_cpu = cpu_seconds(h.pid()) - herald_cpu0;
     let mut seen = std::mem::take(&mut *recv.seen.lock().unwrap_or_else(|p| p.into_inner()));
     seen.arrivals.sort_unstable();

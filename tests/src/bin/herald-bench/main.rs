@@ -187,12 +187,7 @@ async fn run(s: &Scenario, batch: usize, idle_wait: Duration) {
     let mut peak_rss: f64 = 0.0;
     // Done when every delivery arrived, or (failing receivers) arrived or went dead.
     loop {
-        let arrived = recv
-            .seen
-            .lock()
-            .unwrap_or_else(|p| p.into_inner())
-            .arrivals
-            .len();
+        let arrived = recv.arrived();
         let dead = if s.fail_every.is_some() {
             dead_count(&h).await
         } else {

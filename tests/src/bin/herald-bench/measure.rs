@@ -30,6 +30,30 @@ pub(crate) struct BenchReceiver {
     pub(crate) count: Arc<AtomicU64>,
 }
 
+impl BenchReceiver {
+    /// Requests that arrived so far.
+    pub(crate) fn arrived(&self) -> usize {
+        self.seen
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .arrivals
+            .len()
+    }
+
+    /// Waits until `expected` requests arrived, or `timeout`, sampling the
+    /// RSS of process `pid` every 100 ms; returns its peak in MiB (with the
+    /// kernel's high-water mark, which catches what sampling missed).
+    pub(crate) async fn wait_arrivals(&self, expected: usize, pid: u32, timeout: Duration) -> f64 {
+        let deadline = Instant::now() + timeout;
+        let mut peak_rss: f64 = 0.0;
+        while self.arrived() < expected && Instant::now() < deadline {
+            peak_rss = peak_rss.max(vm_mib(pid, "VmRSS:"));
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+        peak_rss.max(vm_mib(pid, "VmHWM:"))
+    }
+}
+
 /// A lean receiver: reads the body, notes arrival and latency (the event
 /// carries its publish time), answers `status(n)` after `delay`.
 pub(crate) async fn receiver(delay: Duration, fail_every: Option<u64>) -> BenchReceiver {

@@ -44,16 +44,16 @@ fn unhurried_limits() -> PluginLimits {
 }
 
 /// A host with the default limits but [`UNHURRIED`].
-fn host() -> (PluginLoader, PluginHost) {
+pub(crate) fn host() -> (PluginLoader, PluginHost) {
     host_with(unhurried_limits())
 }
 
 /// A host with the default limits, its 50 ms deadline included.
-fn deadline_host() -> (PluginLoader, PluginHost) {
+pub(crate) fn deadline_host() -> (PluginLoader, PluginHost) {
     host_with(PluginLimits::default())
 }
 
-fn event(data: &str) -> WitEvent {
+pub(crate) fn event(data: &str) -> WitEvent {
     WitEvent {
         id: "evt_1".into(),
         event_type: "order.created".into(),
@@ -65,7 +65,7 @@ fn event(data: &str) -> WitEvent {
     }
 }
 
-fn target(webhook: &str, config: &str) -> CallTarget {
+pub(crate) fn target(webhook: &str, config: &str) -> CallTarget {
     CallTarget {
         webhook_id: webhook.into(),
         plugin_ref: Arc::from("test@1"),
