@@ -134,6 +134,19 @@ function toWitRequest(r) {
   return { headers, body };
 }
 
+/** The check-config export both worlds share: reads the config as a call
+ * would, then runs the plugin's own `checkConfig`, if any. */
+function checkConfigExport(read, checkConfig) {
+  return (configText) => {
+    try {
+      const config = read(configText);
+      if (checkConfig) checkResult(checkConfig(config), 'checkConfig');
+    } catch (e) {
+      throw toWitError(e, 'checkConfig');
+    }
+  };
+}
+
 /**
  * The filter export: `export const filter = exportFilter(fn, { config, checkConfig, exact })`.
  *
@@ -154,14 +167,7 @@ export function exportFilter(fn, options) {
   if (typeof fn !== 'function') throw new TypeError('exportFilter: the first argument must be your filter function');
   const { read, checkConfig } = configReader(options, 'exportFilter');
   return {
-    checkConfig(configText) {
-      try {
-        const config = read(configText);
-        if (checkConfig) checkResult(checkConfig(config), 'checkConfig');
-      } catch (e) {
-        throw toWitError(e, 'checkConfig');
-      }
-    },
+    checkConfig: checkConfigExport(read, checkConfig),
     filter(record, configText) {
       try {
         const config = read(configText);
@@ -182,14 +188,7 @@ export function exportTransform(fn, options) {
   if (typeof fn !== 'function') throw new TypeError('exportTransform: the first argument must be your transform function');
   const { read, checkConfig } = configReader(options, 'exportTransform');
   return {
-    checkConfig(configText) {
-      try {
-        const config = read(configText);
-        if (checkConfig) checkResult(checkConfig(config), 'checkConfig');
-      } catch (e) {
-        throw toWitError(e, 'checkConfig');
-      }
-    },
+    checkConfig: checkConfigExport(read, checkConfig),
     transform(record, request, configText) {
       try {
         const config = read(configText);
