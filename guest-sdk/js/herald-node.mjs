@@ -9,9 +9,10 @@
 // It resolves the two imports that only exist inside Herald's build:
 // - 'herald-sdk' -> guest-sdk/js/herald-sdk/index.js (next to this file),
 //   whose modules, like the CLI's node_modules/herald-sdk, load as ES modules;
-// - 'herald:plugin/log@0.1.0' -> a stand-in host log: a line goes to stderr
-//   as "[plugin info] message", or, when `globalThis.heraldLogs` is an
-//   array, is pushed onto it as {level, message} for the test to inspect.
+// - 'herald:plugin/log@0.2.0' (the contract's log import, of any version)
+//   -> a stand-in host log: a line goes to stderr as "[plugin info] message",
+//   or, when `globalThis.heraldLogs` is an array, is pushed onto it as
+//   {level, message} for the test to inspect.
 import { register } from 'node:module';
 
 const sdkDir = new URL('./herald-sdk/', import.meta.url).href;
@@ -29,7 +30,7 @@ const sdkDir = ${JSON.stringify(sdkDir)};
 const sdk = ${JSON.stringify(sdk)};
 const hostLog = ${JSON.stringify('data:text/javascript,' + encodeURIComponent(hostLog))};
 export async function resolve(specifier, context, next) {
-  if (specifier === 'herald:plugin/log@0.1.0') return { url: hostLog, format: 'module', shortCircuit: true };
+  if (specifier.startsWith('herald:plugin/log@')) return { url: hostLog, format: 'module', shortCircuit: true };
   if (specifier === 'herald-sdk') return { url: sdk, format: 'module', shortCircuit: true };
   return next(specifier, context);
 }

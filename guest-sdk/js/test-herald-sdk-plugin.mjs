@@ -1,6 +1,6 @@
 // Native tests of the JavaScript SDK's plugin-facing modules
-// (herald-sdk/types.js, export.js): Event, Request, verdicts, errors, log and
-// the exports. `node guest-sdk/js/test-herald-sdk-plugin.mjs`, or all the
+// (herald-sdk/types.js, export.js): Event, Request, log and the exports
+// (verdicts and errors are in test-herald-sdk-errors.mjs). `node guest-sdk/js/test-herald-sdk-plugin.mjs`, or all the
 // SDK's tests with `node guest-sdk/js/test-herald-sdk.mjs` (Node.js >= 20.6,
 // nothing to install).
 import test from 'node:test';
@@ -21,39 +21,7 @@ const {
   keep,
   log,
 } = await import('herald-sdk');
-
-// A WIT event record, as jco hands it to the export.
-function record(data, extra = {}) {
-  return {
-    id: 'evt_1',
-    eventType: 'order.created',
-    timestamp: '2026-01-01T00:00:00Z',
-    org: 'org_1',
-    environment: null,
-    webhookId: 'wh_1',
-    data: typeof data === 'string' ? data : JSON.stringify(data),
-    ...extra,
-  };
-}
-
-// Calls an export and returns {ok} or {err} the way the host sees it.
-function call(f, ...args) {
-  try {
-    return { ok: f(...args) };
-  } catch (e) {
-    return { err: e };
-  }
-}
-
-function captureLogs(f) {
-  globalThis.heraldLogs = [];
-  try {
-    f();
-    return globalThis.heraldLogs;
-  } finally {
-    globalThis.heraldLogs = undefined;
-  }
-}
+const { record, call, captureLogs } = await import('./test-support.mjs');
 
 // --- Event ------------------------------------------------------------------
 
@@ -160,20 +128,6 @@ test('Request setBody takes bytes or text', () => {
 
 // --- verdicts, errors, log ---------------------------------------------------
 
-test('verdicts and errors', () => {
-  assert.deepEqual(keep(), { tag: 'keep' });
-  assert.deepEqual(drop('too small'), { tag: 'drop', val: 'too small' });
-  assert.deepEqual(Verdict.drop(3), { tag: 'drop', val: '3' });
-  const e = PluginError.invalidConfig('`min` must be positive');
-  assert.ok(e instanceof Error);
-  assert.equal(e.kind, 'invalid-config');
-  assert.equal(e.message, '`min` must be positive');
-  assert.equal(String(e), 'invalid config: `min` must be positive');
-  assert.equal(PluginError.invalidEvent('x').kind, 'invalid-event');
-  assert.equal(String(PluginError.failed('x')), 'failed: x');
-  assert.throws(() => new PluginError('nope', 'x'), TypeError);
-});
-
 test('log writes through the host import', () => {
   const logs = captureLogs(() => {
     log.trace('t');
@@ -215,57 +169,10 @@ test('exportFilter: verdicts, config parsed once per distinct text', () => {
   assert.equal(parses, 2);
   assert.equal(filter.checkConfig('{"min": 3}'), undefined);
   assert.equal(parses, 2);
-  assert.deepEqual(call(filter.checkConfig, '{"min": "3"}'), { err: { tag: 'invalid-config', val: '`min` must be a number' } });
+  assert.deepEqual(call(filter.checkConfig, '{"min": "3"}'), { err: { kind: 'invalid-config', message: '`min` must be a number', permanent: false } });
   const notJson = call(filter.checkConfig, '{min');
-  assert.equal(notJson.err.tag, 'invalid-config');
-  assert.match(notJson.err.val, /^config is not valid JSON: /);
-});
-
-test('exportFilter: errors become the WIT error variant', () => {
-  const filter = exportFilter((event) => {
-    const kind = event.dataJson().kind;
-    if (kind === 'event') throw PluginError.invalidEvent('no order');
-    if (kind === 'failed') throw PluginError.failed('boom');
-    if (kind === 'type') return null.x;
-    if (kind === 'string') throw 'just a string';
-    if (kind === 'raw') throw { tag: 'invalid-event', val: 'raw variant' };
-    if (kind === 'bad') return 'keep';
-    if (kind === 'async') return Promise.resolve(keep());
-    return keep();
-  });
-  assert.deepEqual(call(filter.filter, record({ kind: 'event' }), '{}'), { err: { tag: 'invalid-event', val: 'no order' } });
-  assert.deepEqual(call(filter.filter, record({ kind: 'failed' }), '{}'), { err: { tag: 'failed', val: 'boom' } });
-  let got;
-  const logs = captureLogs(() => {
-    got = call(filter.filter, record({ kind: 'type' }), '{}');
-  });
-  assert.equal(got.err.tag, 'failed');
-  assert.match(got.err.val, /^TypeError: /);
-  assert.equal(logs.length, 1);
-  assert.equal(logs[0].level, 'error');
-  assert.match(logs[0].message, /^the filter threw TypeError: /);
-  captureLogs(() => {
-    assert.deepEqual(call(filter.filter, record({ kind: 'string' }), '{}'), {
-      err: { tag: 'failed', val: 'thrown the string "just a string"' },
-    });
-  });
-  assert.deepEqual(call(filter.filter, record({ kind: 'raw' }), '{}'), { err: { tag: 'invalid-event', val: 'raw variant' } });
-  const bad = call(filter.filter, record({ kind: 'bad' }), '{}');
-  assert.deepEqual(bad, { err: { tag: 'failed', val: 'the filter returned the string "keep", not keep() or drop(reason)' } });
-  const promised = call(filter.filter, record({ kind: 'async' }), '{}');
-  assert.equal(promised.err.tag, 'failed');
-  assert.match(promised.err.val, /Promise/);
-  assert.deepEqual(call(filter.filter, record('{nope'), '{}').err.tag, 'invalid-event');
-  // Without a config function: the parsed JSON; an empty config is null.
-  let seen;
-  const raw = exportFilter((_, config) => {
-    seen = config;
-    return keep();
-  });
-  raw.filter(record({}), '{"a": [1]}');
-  assert.deepEqual(seen, { a: [1] });
-  raw.filter(record({}), '  ');
-  assert.equal(seen, null);
+  assert.equal(notJson.err.kind, 'invalid-config');
+  assert.match(notJson.err.message, /^config is not valid JSON: /);
 });
 
 test('exportFilter: checkConfig runs at check-config only; a crashing config function is invalid-config', () => {
@@ -277,12 +184,12 @@ test('exportFilter: checkConfig runs at check-config only; a crashing config fun
       if (config.min < 0) throw PluginError.invalidConfig('`min` must not be negative');
     },
   });
-  assert.deepEqual(call(filter.checkConfig, '{"min": {"value": -1}}'), { err: { tag: 'invalid-config', val: '`min` must not be negative' } });
+  assert.deepEqual(call(filter.checkConfig, '{"min": {"value": -1}}'), { err: { kind: 'invalid-config', message: '`min` must not be negative', permanent: false } });
   assert.deepEqual(filter.filter(record({}), '{"min": {"value": -1}}'), { tag: 'keep' });
   assert.equal(checks, 1);
   const crash = call(filter.checkConfig, '{}');
-  assert.equal(crash.err.tag, 'invalid-config');
-  assert.match(crash.err.val, /^TypeError: /);
+  assert.equal(crash.err.kind, 'invalid-config');
+  assert.match(crash.err.message, /^TypeError: /);
   assert.throws(() => exportFilter(() => keep(), { conifg: () => 1 }), /unknown option conifg/);
   assert.throws(() => exportFilter('nope'), TypeError);
 });
@@ -323,10 +230,10 @@ test('exportTransform: Request in, Request out', () => {
   assert.deepEqual(loose.transform(record({}), { headers: [], body: new Uint8Array() }, ''), { headers: [['a', 'b']], body: encodeUtf8('text') });
   const wrong = exportTransform(() => 'body');
   assert.deepEqual(call(wrong.transform, record({}), { headers: [], body: new Uint8Array() }, ''), {
-    err: { tag: 'failed', val: 'the transform returned the string "body", not a Request' },
+    err: { kind: 'failed', message: 'the transform returned the string "body", not a Request', permanent: false },
   });
   const badHeader = exportTransform(() => ({ headers: [['only-name']], body: new Uint8Array() }));
-  assert.deepEqual(call(badHeader.transform, record({}), { headers: [], body: new Uint8Array() }, '').err.tag, 'failed');
+  assert.deepEqual(call(badHeader.transform, record({}), { headers: [], body: new Uint8Array() }, '').err.kind, 'failed');
   assert.equal(transform.checkConfig('{"partner":"x"}'), undefined);
 });
 
@@ -361,6 +268,6 @@ test('running out of memory is not the plugin error: it is rethrown, so the call
     throw e;
   });
   captureLogs(() => {
-    assert.deepEqual(call(deep.filter, record({}), '{}'), { err: { tag: 'failed', val: 'InternalError: stack overflow' } });
+    assert.deepEqual(call(deep.filter, record({}), '{}'), { err: { kind: 'failed', message: 'InternalError: stack overflow', permanent: false } });
   });
 });

@@ -2,8 +2,8 @@
 
     python3 guest-sdk/python/test_herald_sdk.py
 
-This runs every SDK test: the dotted-path ones live in test_path.py (also
-runnable alone) and run here too, including the path vectors the Rust SDK and
+This runs every SDK test: the dotted-path ones live in test_path.py and the
+errors' in test_errors.py (each also runnable alone) and run here too, including the path vectors the Rust SDK and
 Herald's runtime run (guest-sdk/src/path_vectors.json).
 """
 
@@ -33,8 +33,9 @@ from herald_sdk import (  # noqa: E402
     to_json,
     to_text,
 )
-# The path tests run here too, so that this file runs every SDK test.
+# The path and error tests run here too, so that this file runs every SDK test.
 from test_path import PathEdits, SharedPathVectors, _raises  # noqa: E402,F401
+from test_errors import Errors  # noqa: E402,F401
 
 
 class Events(unittest.TestCase):
@@ -223,19 +224,6 @@ class Verdicts(unittest.TestCase):
             Verdict("maybe")
 
 
-class Errors(unittest.TestCase):
-    def test_constructors_and_text(self):
-        e = PluginError.invalid_config("`min` must be positive")
-        self.assertEqual((e.kind, e.message), ("invalid-config", "`min` must be positive"))
-        self.assertEqual(str(e), "invalid config: `min` must be positive")
-        self.assertEqual(str(PluginError.invalid_event("no order")), "invalid event: no order")
-        self.assertEqual(str(PluginError.failed("boom")), "failed: boom")
-        self.assertEqual(PluginError.failed("x"), PluginError.failed("x"))
-        self.assertIsInstance(e, Exception)
-        with self.assertRaises(ValueError):
-            PluginError("oops", "x")
-
-
 class Logging(unittest.TestCase):
     def test_native_logs_go_to_stderr(self):
         err = io.StringIO()
@@ -326,6 +314,25 @@ class Exports(unittest.TestCase):
         F().filter(Event.example("t", "{}"), "  ")
         F().check_config("")
         self.assertEqual(seen, [None])
+
+    def test_permanent_errors_pass_through_the_export(self):
+        def strict(event, config):
+            if event.get("data.id") is None:
+                raise PluginError.invalid_event("required field data.id is missing", permanent=True)
+            return keep()
+
+        err = _raises(PluginError, export_filter(strict)().filter, Event.example("t", "{}"), "{}")
+        self.assertEqual(err, PluginError.invalid_event("required field data.id is missing", permanent=True))
+        self.assertTrue(err.permanent)
+
+        def parse(raw):
+            raise PluginError.invalid_config("never valid", permanent=True)
+
+        err = _raises(PluginError, export_transform(lambda e, r, c: r, config=parse)().check_config, "{}")
+        self.assertEqual((err.kind, err.permanent), ("invalid-config", True))
+        # What the SDK makes of other exceptions is never permanent.
+        err = _raises(PluginError, self.Filter().filter, Event.example("t", '{"total": "boom"}'), '{"min": 1}')
+        self.assertFalse(err.permanent)
 
     def test_errors(self):
         f = self.Filter()

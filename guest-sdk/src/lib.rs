@@ -220,10 +220,24 @@ macro_rules! __herald_glue {
         }
 
         fn __to_wit_error(e: $crate::PluginError) -> wit::Error {
-            match e {
-                $crate::PluginError::InvalidConfig(m) => wit::Error::InvalidConfig(m),
-                $crate::PluginError::InvalidEvent(m) => wit::Error::InvalidEvent(m),
-                $crate::PluginError::Failed(m) => wit::Error::Failed(m),
+            let permanent = e.is_permanent();
+            let mut e = e;
+            while let $crate::PluginError::Permanent(inner) = e {
+                e = *inner;
+            }
+            let (kind, message) = match e {
+                $crate::PluginError::InvalidConfig(m) => (wit::ErrorKind::InvalidConfig, m),
+                $crate::PluginError::InvalidEvent(m) => (wit::ErrorKind::InvalidEvent, m),
+                $crate::PluginError::Failed(m) => (wit::ErrorKind::Failed, m),
+                // (Unwrapped above; kept for the match to be complete.)
+                other @ $crate::PluginError::Permanent(_) => {
+                    (wit::ErrorKind::Failed, other.message().to_string())
+                }
+            };
+            wit::Error {
+                kind,
+                message,
+                permanent,
             }
         }
     };

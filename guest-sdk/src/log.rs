@@ -81,7 +81,7 @@ mod imp {
     //! signature (enum as i32, string as pointer and length) is fixed by the
     //! WIT, and declaring it here keeps the generated bindings (and their
     //! world type section) out of the SDK.
-    #[link(wasm_import_module = "herald:plugin/log@0.1.0")]
+    #[link(wasm_import_module = "herald:plugin/log@0.2.0")]
     unsafe extern "C" {
         #[link_name = "log"]
         fn host_log(level: i32, ptr: *const u8, len: usize);

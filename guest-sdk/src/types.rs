@@ -257,8 +257,9 @@ impl Verdict {
 }
 
 /// A plugin's own typed failure. Herald records it in the delivery log; a
-/// failure at delivery time fails that attempt (and is retried), a failure in
-/// `check_config` rejects the webhook's save with the message.
+/// failure at delivery time fails that attempt (and is retried on the
+/// webhook's schedule, unless it is [`permanent`](PluginError::permanent)),
+/// a failure in `check_config` rejects the webhook's save with the message.
 ///
 /// ```
 /// use herald_sdk::PluginError;
@@ -273,6 +274,10 @@ pub enum PluginError {
     InvalidEvent(String),
     /// Anything else went wrong.
     Failed(String),
+    /// The error inside is permanent: trying the delivery again cannot
+    /// help, so Herald records it as dead at once (contract 0.2.0). Made by
+    /// [`PluginError::permanent`].
+    Permanent(Box<PluginError>),
 }
 
 impl PluginError {
@@ -302,6 +307,41 @@ impl PluginError {
     pub fn failed(message: impl Into<String>) -> Self {
         PluginError::Failed(message.into())
     }
+
+    /// The same error, marked permanent: the delivery cannot succeed however
+    /// often it is tried (the event lacks what the partner requires), so
+    /// Herald records it as dead at once with this message instead of
+    /// retrying it on the webhook's schedule. (It can still be retried by
+    /// hand, after the plugin or its config is fixed.)
+    ///
+    /// ```
+    /// use herald_sdk::PluginError;
+    /// let e = PluginError::invalid_event("no `customer.id`").permanent();
+    /// assert!(e.is_permanent());
+    /// assert_eq!(e.message(), "no `customer.id`");
+    /// assert_eq!(e.to_string(), "invalid event: no `customer.id` (permanent)");
+    /// ```
+    pub fn permanent(self) -> Self {
+        match self {
+            PluginError::Permanent(_) => self,
+            other => PluginError::Permanent(Box::new(other)),
+        }
+    }
+
+    /// Whether the error is [`permanent`](PluginError::permanent).
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, PluginError::Permanent(_))
+    }
+
+    /// The error's message, without its kind.
+    pub fn message(&self) -> &str {
+        match self {
+            PluginError::InvalidConfig(m)
+            | PluginError::InvalidEvent(m)
+            | PluginError::Failed(m) => m,
+            PluginError::Permanent(inner) => inner.message(),
+        }
+    }
 }
 
 impl fmt::Display for PluginError {
@@ -310,6 +350,7 @@ impl fmt::Display for PluginError {
             PluginError::InvalidConfig(m) => write!(f, "invalid config: {m}"),
             PluginError::InvalidEvent(m) => write!(f, "invalid event: {m}"),
             PluginError::Failed(m) => write!(f, "failed: {m}"),
+            PluginError::Permanent(inner) => write!(f, "{inner} (permanent)"),
         }
     }
 }

@@ -13,8 +13,9 @@
 //   envelope (id, type, timestamp, environment, data.…). Absent sources are
 //   skipped (or become null with "missing": "null").
 // - constants: target path -> fixed JSON value.
-// - required: source paths that must be present, else the call fails with
-//   invalid-event (and the delivery is retried / dead-lettered).
+// - required: source paths that must be present, else the call fails with a
+//   permanent invalid-event error (retrying cannot bring the field: Herald
+//   records the delivery as dead at once).
 // - headers: static headers to set on the request.
 //
 // Like the Rust plugin, it writes the body with its keys sorted and applies
@@ -28,7 +29,7 @@ const FIELDS = ['mapping', 'constants', 'required', 'headers', 'missing'];
 /** Builds the CRM body from the event envelope. */
 export function reshape(envelope, config) {
   const absent = config.required.find((p) => path.get(envelope, p) === undefined);
-  if (absent !== undefined) throw PluginError.invalidEvent(`required field ${absent} is missing`);
+  if (absent !== undefined) throw PluginError.invalidEvent(`required field ${absent} is missing`, { permanent: true });
   const out = {};
   for (const [target, source] of config.mapping) {
     let value = path.get(envelope, source);

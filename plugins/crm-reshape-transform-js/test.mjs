@@ -7,7 +7,7 @@ import assert from 'node:assert/strict';
 
 await import('../../guest-sdk/js/herald-node.mjs');
 const { Event, PluginError, Request, json } = await import('herald-sdk');
-const { readConfig, checkConfig, crmReshape } = await import('./plugin.js');
+const { readConfig, checkConfig, crmReshape, transform } = await import('./plugin.js');
 
 const config = (text) => readConfig(json.parse(text, { exact: true }));
 
@@ -28,8 +28,20 @@ test('required and missing', () => {
   const c = config('{"mapping":{"email":"data.email"},"required":["data.id"]}');
   assert.throws(
     () => crmReshape(event, new Request(), c),
-    (e) => e instanceof PluginError && e.kind === 'invalid-event' && e.message === 'required field data.id is missing',
+    (e) =>
+      e instanceof PluginError &&
+      e.kind === 'invalid-event' &&
+      e.message === 'required field data.id is missing' &&
+      e.permanent === true,
   );
+  // Through the export, the host gets the WIT error record, permanent.
+  let thrown;
+  try {
+    transform.transform(event, { headers: [], body: new Uint8Array() }, '{"mapping":{},"required":["data.id"]}');
+  } catch (e) {
+    thrown = e;
+  }
+  assert.deepEqual(thrown, { kind: 'invalid-event', message: 'required field data.id is missing', permanent: true });
   const n = config('{"mapping":{"email":"data.email","phone":"data.phone"},"missing":"null"}');
   assert.deepEqual(crmReshape(event, new Request(), n).jsonBody(), { email: 'x', phone: null });
 });

@@ -14,8 +14,9 @@ Config:
   (id, type, timestamp, environment, data...). Absent sources are skipped (or
   become null with "missing": "null").
 - constants: target path -> fixed JSON value.
-- required: source paths that must be present, else the call fails with
-  invalid-event (and the delivery is retried / dead-lettered).
+- required: source paths that must be present, else the call fails with a
+  permanent invalid-event error (retrying cannot bring the field: Herald
+  records the delivery as dead at once).
 - headers: static headers to set on the request.
 """
 
@@ -117,7 +118,7 @@ def reshape(envelope, config: Config):
     as the Rust plugin's BTreeMap walks them)."""
     for source in config.required:
         if not path.exists(envelope, source):
-            raise PluginError.invalid_event(f"required field {source} is missing")
+            raise PluginError.invalid_event(f"required field {source} is missing", permanent=True)
     out = {}
     for target in sorted(config.mapping):
         source = config.mapping[target]

@@ -65,7 +65,10 @@ class CrmReshape(unittest.TestCase):
         event = Event.example("t", '{"email":"x"}')
         with self.assertRaises(PluginError) as e:
             crm_reshape(event, Request(), c)
-        self.assertEqual((e.exception.kind, e.exception.message), ("invalid-event", "required field data.id is missing"))
+        self.assertEqual(
+            (e.exception.kind, e.exception.message, e.exception.permanent),
+            ("invalid-event", "required field data.id is missing", True),
+        )
         c = config({"mapping": {"email": "data.email", "phone": "data.phone"}, "missing": "null"})
         self.assertEqual(crm_reshape(event, Request(), c).json_body(), {"email": "x", "phone": None})
         c = config({"mapping": {"email": "data.email", "phone": "data.phone"}})
@@ -112,6 +115,10 @@ class CrmReshape(unittest.TestCase):
         with self.assertRaises(PluginError) as e:
             t.check_config('{"mapping":{"a":"x","a.b":"y"}}')
         self.assertEqual(e.exception.kind, "invalid-config")
+        # A missing required field is permanent through the export too.
+        with self.assertRaises(PluginError) as e:
+            t.transform(Event.example("t", "{}"), Request(), '{"mapping":{},"required":["data.id"]}')
+        self.assertEqual(e.exception, PluginError.invalid_event("required field data.id is missing", permanent=True))
 
 
 if __name__ == "__main__":

@@ -4,9 +4,9 @@
 // function into the object jco exports (checkConfig, filter / transform),
 // and convert between WIT and the SDK's types: the event record into an
 // Event, the request in and out of a Request, the verdict, and anything
-// thrown into the WIT error variant (running out of memory is rethrown).
+// thrown into the WIT error record (running out of memory is rethrown).
 
-import { log as hostLog } from 'herald:plugin/log@0.1.0';
+import { log as hostLog } from 'herald:plugin/log@0.2.0';
 import { parseJson } from './json.js';
 import { ERROR_KINDS, Event, PluginError, Request } from './types.js';
 import { describe, toBytes } from './utf8.js';
@@ -15,8 +15,18 @@ function isPluginError(e) {
   return e instanceof PluginError || (e instanceof Error && e.name === 'PluginError' && ERROR_KINDS.includes(e.kind));
 }
 
+// The WIT error record as jco represents it: {kind, message, permanent},
+// `kind` an error-kind case name ('invalid-event'), thrown as it is by code
+// that speaks WIT directly. A missing `permanent` counts as false.
 function isWitError(e) {
-  return e !== null && typeof e === 'object' && !(e instanceof Error) && ERROR_KINDS.includes(e.tag) && typeof e.val === 'string';
+  return (
+    e !== null &&
+    typeof e === 'object' &&
+    !(e instanceof Error) &&
+    ERROR_KINDS.includes(e.kind) &&
+    typeof e.message === 'string' &&
+    (e.permanent === undefined || typeof e.permanent === 'boolean')
+  );
 }
 
 // QuickJS reports a failed allocation (its memory at Herald's cap) as an
@@ -31,10 +41,12 @@ function errorText(e) {
   return `thrown ${describe(e)}`;
 }
 
-// The WIT error variant for anything thrown. An unexpected exception is
-// reported as failed("<name>: <message>") and its stack goes to the log.
-// Running out of memory is rethrown: the call traps and Herald reports it as
-// out_of_memory (its memory cap), not as the plugin's own error.
+// The WIT error record for anything thrown: {kind, message, permanent}, as
+// jco lowers it (the enum as its case name). An unexpected exception is
+// reported as a failed error that is not permanent, "<name>: <message>", and
+// its stack goes to the log. Running out of memory is rethrown: the call
+// traps and Herald reports it as out_of_memory (its memory cap), not as the
+// plugin's own error.
 function toWitError(e, stage) {
   if (isOutOfMemory(e)) {
     try {
@@ -44,8 +56,7 @@ function toWitError(e, stage) {
     }
     throw e;
   }
-  if (isPluginError(e)) return { tag: e.kind, val: e.message };
-  if (isWitError(e)) return { tag: e.tag, val: e.val };
+  if (isPluginError(e) || isWitError(e)) return { kind: e.kind, message: e.message, permanent: e.permanent === true };
   const text = errorText(e);
   try {
     const stack = e instanceof Error && typeof e.stack === 'string' && e.stack.trim() ? `\n${e.stack}` : '';
@@ -53,7 +64,7 @@ function toWitError(e, stage) {
   } catch (_) {
     // logging is best effort
   }
-  return { tag: 'failed', val: text };
+  return { kind: 'failed', message: text, permanent: false };
 }
 
 function configReader(options, what) {

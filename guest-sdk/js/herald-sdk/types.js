@@ -5,7 +5,7 @@
 // delivered) and Request (the outgoing HTTP request), all public, and
 // ERROR_KINDS, which export.js checks thrown errors against.
 
-import { log as hostLog } from 'herald:plugin/log@0.1.0';
+import { log as hostLog } from 'herald:plugin/log@0.2.0';
 import { json, parseJson } from './json.js';
 import { pathGet } from './path.js';
 import { decodeUtf8, encodeUtf8, toBytes } from './utf8.js';
@@ -49,42 +49,66 @@ const ERROR_PREFIX = {
   failed: 'failed',
 };
 
+// PluginError's options: `{ permanent }` (a boolean, default false), or none.
+function errorOptions(options) {
+  if (options === undefined || options === null) return false;
+  if (typeof options !== 'object') {
+    throw new TypeError(`PluginError options must be an object such as { permanent: true }, not ${typeof options}`);
+  }
+  for (const key of Object.keys(options)) {
+    if (key !== 'permanent') throw new TypeError(`PluginError: unknown option ${key} (expected permanent)`);
+  }
+  const permanent = options.permanent ?? false;
+  if (typeof permanent !== 'boolean') {
+    throw new TypeError(`PluginError permanent must be a boolean, not ${typeof permanent}`);
+  }
+  return permanent;
+}
+
 /**
  * A plugin's own typed failure. Herald records it in the delivery log; a
- * failure at delivery time fails that attempt (and it is retried), a failure
- * in checkConfig rejects the webhook's save with the message.
+ * failure in checkConfig rejects the webhook's save with the message. At
+ * delivery time it fails that attempt, which the webhook's retry schedule
+ * retries, unless it is permanent: then Herald records the delivery as dead
+ * at once, with the message, and never retries it by itself (it can still be
+ * retried by hand).
  *
  * `kind` is 'invalid-config', 'invalid-event' or 'failed'; `message` is
- * exactly the text the host receives.
+ * exactly the text the host receives; `permanent` (default false) says that
+ * trying again can never help (e.g. the event lacks a field the partner
+ * requires): `PluginError.invalidEvent('…', { permanent: true })`.
  */
 export class PluginError extends Error {
-  constructor(kind, message) {
+  constructor(kind, message, options) {
     if (!ERROR_KINDS.includes(kind)) {
       throw new TypeError(`PluginError kind must be one of ${ERROR_KINDS.join(', ')}, not ${String(kind)}`);
     }
+    const permanent = errorOptions(options);
     super(String(message));
     this.name = 'PluginError';
     this.kind = kind;
+    this.permanent = permanent;
   }
 
   /** The webhook's config for this plugin is not acceptable. */
-  static invalidConfig(message) {
-    return new PluginError('invalid-config', message);
+  static invalidConfig(message, options) {
+    return new PluginError('invalid-config', message, options);
   }
 
   /** The event cannot be handled by this plugin. */
-  static invalidEvent(message) {
-    return new PluginError('invalid-event', message);
+  static invalidEvent(message, options) {
+    return new PluginError('invalid-event', message, options);
   }
 
   /** Anything else went wrong. */
-  static failed(message) {
-    return new PluginError('failed', message);
+  static failed(message, options) {
+    return new PluginError('failed', message, options);
   }
 
-  /** "invalid config: <message>", as the Rust SDK displays it. */
+  /** "invalid config: <message>", as the Rust SDK displays it ("… (permanent)" when permanent). */
   toString() {
-    return `${ERROR_PREFIX[this.kind]}: ${this.message}`;
+    const text = `${ERROR_PREFIX[this.kind]}: ${this.message}`;
+    return this.permanent ? `${text} (permanent)` : text;
   }
 }
 

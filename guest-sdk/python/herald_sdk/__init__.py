@@ -22,7 +22,8 @@ This package is the whole SDK (Herald's CLI embeds its files next to the
 plugin when it builds one). It mirrors the Rust crate ``herald-sdk``:
 
 - ``Event``, ``Request``, ``Verdict`` (``keep()`` / ``drop(reason)``) and
-  ``PluginError`` (``invalid_config`` / ``invalid_event`` / ``failed``);
+  ``PluginError`` (``invalid_config`` / ``invalid_event`` / ``failed``, each
+  with ``permanent=True`` for a failure no retry can fix);
 - ``path``: the dotted-path syntax (``data.order.status``, ``items.0.sku``)
   Herald's native trigger filters use too, with lookups and edits;
 - ``log``: ``log.trace/debug/info/warn/error(message)`` into Herald's log;

@@ -96,20 +96,38 @@ def _call(body):
         raise PluginError.failed(_describe(e)) from None
 
 
+# The WIT enum error-kind's members, as componentize-py names them, by case.
+_WIT_KINDS = {
+    "invalid-config": "INVALID_CONFIG",
+    "invalid-event": "INVALID_EVENT",
+    "failed": "FAILED",
+}
+
+
+def _wit_error(e, wit):
+    """The WIT error record for a PluginError, from the bindings `wit`
+    (``wit_world.imports.types``): ``wit.Error(kind=wit.ErrorKind.<KIND>,
+    message=..., permanent=...)``."""
+    kind = getattr(wit.ErrorKind, _WIT_KINDS[e.kind])
+    return wit.Error(kind=kind, message=e.message, permanent=e.permanent)
+
+
 if _GUEST:
 
     def _guest(body):
         """Runs `body` inside the component: a PluginError becomes the WIT
-        error variant (componentize-py's Err)."""
+        error record (raised as componentize-py's Err). An Err raised by the
+        plugin itself passes through if it carries that record, and becomes
+        a failed error otherwise (lowering anything else would trap)."""
         try:
             return body(_wit)
         except PluginError as e:
-            variant = {
-                "invalid-config": _wit.Error_InvalidConfig,
-                "invalid-event": _wit.Error_InvalidEvent,
-                "failed": _wit.Error_Failed,
-            }[e.kind]
-            raise _Err(variant(e.message)) from None
+            raise _Err(_wit_error(e, _wit)) from None
+        except _Err as e:
+            if isinstance(e.value, _wit.Error):
+                raise
+            message = f"the plugin raised Err({type(e.value).__name__}), not Err(the WIT error record)"
+            raise _Err(_wit_error(PluginError.failed(message), _wit)) from None
 
     def _export_base(name):
         from wit_world import exports

@@ -13,49 +13,64 @@ from ._path import _ABSENT, path
 
 class PluginError(Exception):
     """A plugin's own typed failure. Herald records it in the delivery log; a
-    failure at delivery time fails that attempt (and is retried), a failure in
-    ``check_config`` rejects the webhook's save with the message.
+    failure in ``check_config`` rejects the webhook's save with the message.
+    At delivery time it fails that attempt, which the webhook's retry
+    schedule retries, unless it is **permanent**: then Herald records the
+    delivery as dead at once, with the message, and never retries it by
+    itself (it can still be retried by hand).
 
     ``kind`` is ``"invalid-config"``, ``"invalid-event"`` or ``"failed"``
-    (the WIT variant's case); ``message`` the text. Make one with
-    ``PluginError.invalid_config(msg)``, ``.invalid_event(msg)`` or
-    ``.failed(msg)`` and ``raise`` it."""
+    (the WIT ``error-kind``'s case); ``message`` the text; ``permanent``
+    whether trying again can never help (e.g. the event lacks a field the
+    partner requires). Make one with ``PluginError.invalid_config(msg)``,
+    ``.invalid_event(msg)`` or ``.failed(msg)`` (each takes
+    ``permanent=True``) and ``raise`` it."""
 
     KINDS = ("invalid-config", "invalid-event", "failed")
 
-    def __init__(self, kind, message):
+    def __init__(self, kind, message, permanent=False):
         if kind not in self.KINDS:
             raise ValueError(f"PluginError kind must be one of {self.KINDS}, not {kind!r}")
-        super().__init__(kind, message)
+        if not isinstance(permanent, bool):
+            raise TypeError(f"PluginError permanent must be a bool, not {type(permanent).__name__}")
+        super().__init__(kind, message, permanent)
         self.kind = kind
         self.message = str(message)
+        self.permanent = permanent
 
     @classmethod
-    def invalid_config(cls, message):
+    def invalid_config(cls, message, permanent=False):
         """The webhook's config for this plugin is not acceptable."""
-        return cls("invalid-config", message)
+        return cls("invalid-config", message, permanent)
 
     @classmethod
-    def invalid_event(cls, message):
+    def invalid_event(cls, message, permanent=False):
         """The event cannot be handled by this plugin."""
-        return cls("invalid-event", message)
+        return cls("invalid-event", message, permanent)
 
     @classmethod
-    def failed(cls, message):
+    def failed(cls, message, permanent=False):
         """Anything else went wrong."""
-        return cls("failed", message)
+        return cls("failed", message, permanent)
 
     def __str__(self):
-        return f"{self.kind.replace('-', ' ')}: {self.message}"
+        text = f"{self.kind.replace('-', ' ')}: {self.message}"
+        return f"{text} (permanent)" if self.permanent else text
 
     def __repr__(self):
+        if self.permanent:
+            return f"PluginError({self.kind!r}, {self.message!r}, permanent=True)"
         return f"PluginError({self.kind!r}, {self.message!r})"
 
     def __eq__(self, other):
-        return isinstance(other, PluginError) and (self.kind, self.message) == (other.kind, other.message)
+        return isinstance(other, PluginError) and (self.kind, self.message, self.permanent) == (
+            other.kind,
+            other.message,
+            other.permanent,
+        )
 
     def __hash__(self):
-        return hash((self.kind, self.message))
+        return hash((self.kind, self.message, self.permanent))
 
 
 class Verdict:

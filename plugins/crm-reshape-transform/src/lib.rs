@@ -64,9 +64,10 @@ pub fn reshape(envelope: &Value, config: &Config) -> Result<Value, PluginError> 
         .iter()
         .find(|p| json::lookup(envelope, p).is_none())
     {
-        return Err(PluginError::invalid_event(format!(
-            "required field {path} is missing"
-        )));
+        // The event will never gain the field: no retry can help.
+        return Err(
+            PluginError::invalid_event(format!("required field {path} is missing")).permanent(),
+        );
     }
     let mut out = Value::Object(Default::default());
     for (target, source) in &config.mapping {
@@ -162,7 +163,7 @@ mod tests {
         let c = config(r#"{"mapping":{"email":"data.email"},"required":["data.id"]}"#);
         let event = Event::example("t", r#"{"email":"x"}"#);
         assert!(
-            matches!(CrmReshape::transform(&event, Request::default(), &c), Err(PluginError::InvalidEvent(m)) if m.contains("data.id"))
+            matches!(CrmReshape::transform(&event, Request::default(), &c), Err(e) if e.is_permanent() && e.message().contains("data.id"))
         );
         let c =
             config(r#"{"mapping":{"email":"data.email","phone":"data.phone"},"missing":"null"}"#);

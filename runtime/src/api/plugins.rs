@@ -28,9 +28,15 @@ pub struct Plugin {
     /// Version.
     #[schema(example = "1.0.0")]
     pub version: String,
-    /// The WIT world it implements.
-    #[schema(example = "herald:plugin/filter-plugin@0.1.0")]
+    /// The WIT world it implements: `filter-plugin` or `transform-plugin`.
+    #[schema(example = "filter-plugin")]
     pub world: String,
+    /// The version of the WIT package `herald:plugin` it was built against:
+    /// `0.2.0` (errors may be permanent) or `0.1.0` (absent for plugins
+    /// registered before versions were recorded: 0.1.0).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "0.2.0")]
+    pub contract: Option<String>,
     /// Hex SHA-256 of the `.wasm`.
     pub sha256: String,
     /// The toolchain that built it, as its bytes tell: `rust`, `python`,
@@ -140,6 +146,7 @@ pub async fn register(
         name,
         version,
         world: plugin.world().wit_name().to_string(),
+        contract: Some(plugin.contract().to_string()),
         sha256: plugin.sha256().to_string(),
         language: Some(plugin.language().name().to_string()),
         limits: Some(limits),

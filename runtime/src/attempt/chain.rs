@@ -19,6 +19,23 @@ pub(super) enum ChainResult {
     Dropped(String),
 }
 
+/// Why the chain stopped without a request.
+pub(super) struct ChainFailure {
+    /// What to record: which plugin, its error class and message.
+    pub(super) message: String,
+    /// The plugin said trying again cannot help (contract 0.2.0).
+    pub(super) permanent: bool,
+}
+
+impl From<String> for ChainFailure {
+    fn from(message: String) -> Self {
+        ChainFailure {
+            message,
+            permanent: false,
+        }
+    }
+}
+
 /// What the plugins logged, bounded per attempt.
 #[derive(Default)]
 pub(super) struct Logs(pub(super) Vec<PluginLogLine>);
@@ -77,7 +94,7 @@ pub(super) async fn run_plugins(
     event: &Event,
     payload: Vec<u8>,
     filters: Filters,
-) -> (std::result::Result<ChainResult, String>, Logs) {
+) -> (std::result::Result<ChainResult, ChainFailure>, Logs) {
     let mut logs = Logs::default();
     let result = run_chain(app, webhook, event, payload, filters, &mut logs).await;
     (result, logs)
@@ -90,7 +107,7 @@ async fn run_chain(
     payload: Vec<u8>,
     filters: Filters,
     logs_out: &mut Logs,
-) -> std::result::Result<ChainResult, String> {
+) -> std::result::Result<ChainResult, ChainFailure> {
     let request = WitRequest {
         headers: vec![("content-type".into(), "application/json".into())],
         body: payload,
@@ -115,7 +132,7 @@ async fn run_chain(
     // The first plugin to run is paused: fail before any work.
     if let Some((_, first)) = filter_plugins.first().or(transform_plugins.first()) {
         if let Some(said) = paused(&app.quarantine, first) {
-            return Err(said);
+            return Err(said.into());
         }
     }
     let wit_event = event.to_plugin_event(&webhook.id);
@@ -136,7 +153,7 @@ async fn run_chain(
         let (mut timings, mut logs) = (timings, logs);
         for (plugin, target) in &filter_plugins {
             if let Some(said) = paused(&quarantine, target) {
-                return (Err(said), timings, logs);
+                return (Err(said.into()), timings, logs);
             }
             let (result, report) = host.filter(plugin, target, &wit_event);
             timings.push((target.plugin_ref.clone(), report.duration));
@@ -160,7 +177,7 @@ async fn run_chain(
         let mut request = request;
         for (plugin, target) in &transform_plugins {
             if let Some(said) = paused(&quarantine, target) {
-                return (Err(said), timings, logs);
+                return (Err(said.into()), timings, logs);
             }
             let (result, report) = host.transform(plugin, target, &wit_event, &request);
             timings.push((target.plugin_ref.clone(), report.duration));
@@ -197,7 +214,7 @@ fn noted<T>(
     quarantine: &Quarantine,
     target: &CallTarget,
     result: Result<T, CallError>,
-) -> Result<T, String> {
+) -> Result<T, ChainFailure> {
     match result {
         Ok(value) => {
             quarantine.record(&target.webhook_id, &target.plugin_ref, None, Instant::now());
@@ -211,7 +228,10 @@ fn noted<T>(
                 Some((&e, &said)),
                 Instant::now(),
             );
-            Err(said)
+            Err(ChainFailure {
+                message: said,
+                permanent: e.is_permanent(),
+            })
         }
     }
 }

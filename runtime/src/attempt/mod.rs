@@ -25,12 +25,15 @@ pub enum Ending {
     Filtered(String),
     /// A 2xx.
     Delivered,
-    /// Failed; `gone` for a 410, `retry_after` when the receiver asked.
+    /// Failed; `gone` for a 410, `retry_after` when the receiver asked,
+    /// `permanent` when a plugin said retrying cannot help.
     Failed {
         /// The receiver answered 410 Gone.
         gone: bool,
         /// A bounded-later retry the receiver asked for (429 / 503).
         retry_after: Option<Duration>,
+        /// A plugin's permanent error: the delivery is dead at once.
+        permanent: bool,
     },
 }
 
@@ -70,6 +73,7 @@ pub async fn run(
         Stage::Filtered(reason) => return (None, Ending::Filtered(reason)),
         Stage::PluginFailed {
             message,
+            permanent,
             logs,
             plugins_ms,
         } => {
@@ -85,6 +89,7 @@ pub async fn run(
                 Ending::Failed {
                     gone: false,
                     retry_after: None,
+                    permanent,
                 },
             );
         }
@@ -118,6 +123,7 @@ pub async fn run(
                 Ending::Failed {
                     gone: false,
                     retry_after: None,
+                    permanent: false,
                 },
             );
         }
@@ -139,6 +145,7 @@ pub async fn run(
             Ending::Failed {
                 gone: false,
                 retry_after: None,
+                permanent: false,
             }
         }
     };
@@ -153,6 +160,8 @@ pub enum Stage {
     PluginFailed {
         /// What failed.
         message: String,
+        /// The plugin said retrying cannot help.
+        permanent: bool,
         /// What the plugins logged.
         logs: Vec<PluginLogLine>,
         /// Time in plugins.
@@ -195,9 +204,10 @@ pub async fn prepare(
     let request = match chained {
         Ok(ChainResult::Request(request)) => request,
         Ok(ChainResult::Dropped(reason)) => return Stage::Filtered(reason),
-        Err(message) => {
+        Err(chain::ChainFailure { message, permanent }) => {
             return Stage::PluginFailed {
                 message,
+                permanent,
                 logs: logs.0,
                 plugins_ms: ms(plugins_started.elapsed()),
             }
@@ -281,6 +291,7 @@ fn response(attempt: &mut Attempt, received: Received) -> Ending {
     Ending::Failed {
         gone: status == http::StatusCode::GONE,
         retry_after,
+        permanent: false,
     }
 }
 

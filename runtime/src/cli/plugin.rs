@@ -162,6 +162,7 @@ fn check(
     let mut out = json!({
         "file": file.display().to_string(),
         "world": plugin.world().wit_name(),
+        "contract": plugin.contract(),
         "sha256": plugin.sha256(),
         "exports": plugin.exports(),
         "imports": plugin.imports(),

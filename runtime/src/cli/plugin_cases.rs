@@ -6,7 +6,7 @@ use super::plugin_io::{
     event_from, loader, read, request_json, verdict_json, EventFile, LimitArgs,
 };
 use super::CliError;
-use crate::plugin::{CallTags, PluginInstance, PluginLimits, WitRequest, World};
+use crate::plugin::{CallError, CallTags, PluginInstance, PluginLimits, WitRequest, World};
 use serde::Deserialize;
 use serde_json::{json, Value};
 use std::path::Path;
@@ -56,6 +56,8 @@ struct Expect {
     error: Option<String>,
     /// With `error`: a part of its message.
     message: Option<String>,
+    /// With `error`: whether the plugin marked it permanent (no retry).
+    permanent: Option<bool>,
 }
 
 /// Runs the cases in `cases` against the plugin at `path` (a `.wasm`, or a
@@ -93,11 +95,11 @@ pub fn test(path: &Path, cases: &Path, limits: LimitArgs) -> Result<ExitCode, Cl
             webhook: webhook_id.into(),
         };
         let got = match PluginInstance::new(loader.engine(), &plugin, tags) {
-            Err(e) => json!({"error": e.class(), "message": e.to_string()}),
+            Err(e) => error_json(&e),
             Ok(mut instance) => match plugin.world() {
                 World::Filter => match instance.filter(&wit_event, &config).0 {
                     Ok(v) => verdict_json(&v),
-                    Err(e) => json!({"error": e.class(), "message": e.to_string()}),
+                    Err(e) => error_json(&e),
                 },
                 World::Transform => {
                     let body = match case.body {
@@ -111,7 +113,7 @@ pub fn test(path: &Path, cases: &Path, limits: LimitArgs) -> Result<ExitCode, Cl
                     };
                     match instance.transform(&wit_event, &request, &config).0 {
                         Ok(out) => request_json(&out),
-                        Err(e) => json!({"error": e.class(), "message": e.to_string()}),
+                        Err(e) => error_json(&e),
                     }
                 }
             },
@@ -136,6 +138,10 @@ pub fn test(path: &Path, cases: &Path, limits: LimitArgs) -> Result<ExitCode, Cl
     })
 }
 
+fn error_json(e: &CallError) -> Value {
+    json!({"error": e.class(), "message": e.to_string(), "permanent": e.is_permanent()})
+}
+
 /// `None` if `got` meets `expect`, else the two sides to show, with only
 /// what the case names.
 fn compare(expect: &Expect, got: &Value) -> Option<(Value, Value)> {
@@ -147,6 +153,9 @@ fn compare(expect: &Expect, got: &Value) -> Option<(Value, Value)> {
     };
     if let Some(class) = &expect.error {
         note("error", json!(class), &got["error"]);
+        if let Some(permanent) = expect.permanent {
+            note("permanent", json!(permanent), &got["permanent"]);
+        }
         if let Some(part) = &expect.message {
             let message = got["message"].as_str().unwrap_or_default();
             let shown = if message.contains(part.as_str()) {

@@ -1,10 +1,12 @@
 //! Loading a plugin: check the bytes are a component, compile it once
 //! (cached on disk by content hash and engine compatibility hash, so a
 //! restart does not recompile), check it targets exactly one Herald world
-//! and imports nothing Herald refuses, and pre-link it (`InstancePre`).
+//! and imports nothing Herald refuses, and pre-link it (`InstancePre`)
+//! for the contract version it was built against (0.2.0 or 0.1.0).
 
 use super::bindings::{
-    filter::FilterPluginPre, transform::TransformPluginPre, FILTER_EXPORT, TRANSFORM_EXPORT,
+    filter::FilterPluginPre, legacy, transform::TransformPluginPre, CONTRACTS, FILTER_EXPORTS,
+    TRANSFORM_EXPORTS,
 };
 use super::engine::PluginEngine;
 use super::error::{LoadError, World};
@@ -33,6 +35,7 @@ pub struct Plugin {
 struct PluginInner {
     sha256: String,
     world: World,
+    contract: &'static str,
     language: Language,
     pre: Pre,
     exports: Vec<String>,
@@ -40,11 +43,13 @@ struct PluginInner {
     load: LoadInfo,
 }
 
-/// The pre-linked instance factory of the plugin's world.
+/// The pre-linked instance factory of the plugin's world and contract.
 #[derive(Clone)]
 pub(crate) enum Pre {
     Filter(FilterPluginPre<HostState>),
     Transform(TransformPluginPre<HostState>),
+    LegacyFilter(legacy::filter::FilterPluginPre<HostState>),
+    LegacyTransform(legacy::transform::TransformPluginPre<HostState>),
 }
 
 /// How a load went, for `herald plugin check` and logs.
@@ -72,6 +77,11 @@ impl Plugin {
     /// The world the plugin implements.
     pub fn world(&self) -> World {
         self.inner.world
+    }
+
+    /// The contract version it was built against (`"0.2.0"`, `"0.1.0"`).
+    pub fn contract(&self) -> &'static str {
+        self.inner.contract
     }
 
     /// Hex SHA-256 of the `.wasm` bytes.
@@ -181,15 +191,13 @@ impl PluginLoader {
         {
             return Err(LoadError::ForbiddenImport(bad.clone()));
         }
-        let world =
-            world_of(ty.exports(engine).map(|(name, item)| (name, item.ty))).ok_or_else(|| {
-                LoadError::WrongWorld {
-                    found: if exports.is_empty() {
-                        "none".into()
-                    } else {
-                        exports.join(", ")
-                    },
-                }
+        let (world, contract) = world_of(ty.exports(engine).map(|(name, item)| (name, item.ty)))
+            .ok_or_else(|| LoadError::WrongWorld {
+                found: if exports.is_empty() {
+                    "none".into()
+                } else {
+                    exports.join(", ")
+                },
             })?;
         let mismatch = |e: wasmtime::Error| LoadError::Mismatch {
             world,
@@ -200,11 +208,19 @@ impl PluginLoader {
             .linker()
             .instantiate_pre(&component)
             .map_err(mismatch)?;
-        let pre = match world {
-            World::Filter => Pre::Filter(FilterPluginPre::new(instance_pre).map_err(mismatch)?),
-            World::Transform => {
+        let pre = match (world, contract == CONTRACTS[0]) {
+            (World::Filter, true) => {
+                Pre::Filter(FilterPluginPre::new(instance_pre).map_err(mismatch)?)
+            }
+            (World::Transform, true) => {
                 Pre::Transform(TransformPluginPre::new(instance_pre).map_err(mismatch)?)
             }
+            (World::Filter, false) => Pre::LegacyFilter(
+                legacy::filter::FilterPluginPre::new(instance_pre).map_err(mismatch)?,
+            ),
+            (World::Transform, false) => Pre::LegacyTransform(
+                legacy::transform::TransformPluginPre::new(instance_pre).map_err(mismatch)?,
+            ),
         };
         let load = LoadInfo {
             from_cache,
@@ -216,6 +232,7 @@ impl PluginLoader {
             inner: Arc::new(PluginInner {
                 sha256,
                 world,
+                contract,
                 language,
                 pre,
                 exports,
@@ -277,18 +294,23 @@ fn check_header(bytes: &[u8]) -> Result<(), LoadError> {
     }
 }
 
-fn world_of<'a>(exports: impl Iterator<Item = (&'a str, ComponentItem)>) -> Option<World> {
+/// The one world (and its contract version) a component exports, or
+/// `None` when it exports none or more than one.
+fn world_of<'a>(
+    exports: impl Iterator<Item = (&'a str, ComponentItem)>,
+) -> Option<(World, &'static str)> {
     let mut found = None;
     for (name, item) in exports {
-        let world = match name {
-            FILTER_EXPORT => World::Filter,
-            TRANSFORM_EXPORT => World::Transform,
+        let version = |names: [&str; 2]| names.iter().position(|n| *n == name);
+        let (world, at) = match (version(FILTER_EXPORTS), version(TRANSFORM_EXPORTS)) {
+            (Some(at), _) => (World::Filter, at),
+            (_, Some(at)) => (World::Transform, at),
             _ => continue,
         };
         if !matches!(item, ComponentItem::ComponentInstance(_)) || found.is_some() {
             return None;
         }
-        found = Some(world);
+        found = Some((world, CONTRACTS[at]));
     }
     found
 }

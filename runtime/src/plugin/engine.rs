@@ -3,7 +3,7 @@
 //! background ticker, and the one linker (deny-by-default WASI plus the
 //! `log` import) every plugin instance is created from.
 
-use super::bindings::filter::herald::plugin::log;
+use super::bindings::{filter::herald::plugin::log, legacy};
 use super::limits::PluginLimits;
 use super::state::HostState;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -121,6 +121,12 @@ impl PluginEngine {
             .map_err(|e| EngineError(format!("{e:#}")))?;
         log::add_to_linker::<HostState, HasSelf<HostState>>(&mut linker, |s| s)
             .map_err(|e| EngineError(format!("{e:#}")))?;
+        // Components built against contract 0.1.0 import its `log`.
+        legacy::filter::herald::plugin::log::add_to_linker::<HostState, HasSelf<HostState>>(
+            &mut linker,
+            |s| s,
+        )
+        .map_err(|e| EngineError(format!("{e:#}")))?;
 
         let ticker = spawn_ticker(&engine, limits.epoch_tick)?;
         Ok(PluginEngine {

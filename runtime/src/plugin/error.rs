@@ -47,8 +47,8 @@ pub enum LoadError {
     CoreModule,
     /// It exports neither plugin interface (or both).
     #[error(
-        "not a Herald plugin: it must export exactly one of `herald:plugin/filter@0.1.0` or \
-         `herald:plugin/transform@0.1.0` (found exports: {found})"
+        "not a Herald plugin: it must export exactly one of `herald:plugin/filter@0.2.0` or \
+         `herald:plugin/transform@0.2.0` (or their 0.1.0 forms) (found exports: {found})"
     )]
     WrongWorld {
         /// The component's actual exports, comma-separated.
@@ -135,6 +135,10 @@ pub enum CallError {
     /// The plugin returned its own typed error.
     #[error("plugin error: {0}")]
     Guest(GuestError),
+    /// The plugin returned its own typed error and said it is permanent
+    /// (contract 0.2.0): trying the delivery again cannot help.
+    #[error("plugin error: {0} (permanent: not retried)")]
+    PermanentGuest(GuestError),
     /// The host could not create an instance.
     #[error("cannot instantiate the plugin: {0}")]
     Instantiate(String),
@@ -149,13 +153,22 @@ impl CallError {
             CallError::InputTooLarge { .. } => "input_too_large",
             CallError::OutputTooLarge { .. } => "output_too_large",
             CallError::Trap(_) => "trap",
-            CallError::Guest(_) => "guest_error",
+            CallError::Guest(_) | CallError::PermanentGuest(_) => "guest_error",
             CallError::Instantiate(_) => "instantiate",
         }
     }
 
     /// Whether the instance that produced this error must not be reused.
     pub fn poisons_instance(&self) -> bool {
-        !matches!(self, CallError::Guest(_) | CallError::InputTooLarge { .. })
+        !matches!(
+            self,
+            CallError::Guest(_) | CallError::PermanentGuest(_) | CallError::InputTooLarge { .. }
+        )
+    }
+
+    /// Whether the plugin said retrying cannot help (the delivery is dead
+    /// at once).
+    pub fn is_permanent(&self) -> bool {
+        matches!(self, CallError::PermanentGuest(_))
     }
 }

@@ -4,7 +4,8 @@
 //! call always yields a [`CallReport`] (log lines, time, fuel, memory).
 
 use super::bindings::{
-    filter::FilterPlugin, transform::TransformPlugin, WitError, WitEvent, WitRequest, WitVerdict,
+    filter::FilterPlugin, legacy, transform::TransformPlugin, WitError, WitErrorKind, WitEvent,
+    WitRequest, WitVerdict,
 };
 use super::component::{Plugin, Pre};
 use super::engine::PluginEngine;
@@ -37,6 +38,9 @@ fn as_micros<S: serde::Serializer>(d: &Duration, s: S) -> Result<S::Ok, S::Error
 enum Bound {
     Filter(FilterPlugin),
     Transform(TransformPlugin),
+    /// Built against contract 0.1.0: its values are converted.
+    LegacyFilter(legacy::filter::FilterPlugin),
+    LegacyTransform(legacy::transform::TransformPlugin),
 }
 
 /// A live instance of one plugin, owned by one webhook.
@@ -66,6 +70,8 @@ impl PluginInstance {
         let bound = match plugin.pre() {
             Pre::Filter(pre) => pre.instantiate(&mut store).map(Bound::Filter),
             Pre::Transform(pre) => pre.instantiate(&mut store).map(Bound::Transform),
+            Pre::LegacyFilter(pre) => pre.instantiate(&mut store).map(Bound::LegacyFilter),
+            Pre::LegacyTransform(pre) => pre.instantiate(&mut store).map(Bound::LegacyTransform),
         };
         let bound = bound.map_err(|e| classify(&mut store, e, &limits))?;
         Ok(PluginInstance {
@@ -88,6 +94,14 @@ impl PluginInstance {
         let (result, report) = self.call(config.len(), |store, bound| match bound {
             Bound::Filter(p) => p.herald_plugin_filter().call_check_config(store, config),
             Bound::Transform(p) => p.herald_plugin_transform().call_check_config(store, config),
+            Bound::LegacyFilter(p) => p
+                .herald_plugin_filter()
+                .call_check_config(store, config)
+                .map(|r| r.map_err(legacy::error_back)),
+            Bound::LegacyTransform(p) => p
+                .herald_plugin_transform()
+                .call_check_config(store, config)
+                .map(|r| r.map_err(legacy::error_back)),
         });
         (result.and_then(|r| r.map_err(guest_error)), report)
     }
@@ -104,7 +118,11 @@ impl PluginInstance {
                 event_size(event) + config.len(),
                 |store, bound| match bound {
                     Bound::Filter(p) => p.herald_plugin_filter().call_filter(store, event, config),
-                    Bound::Transform(_) => Err(wasmtime::format_err!(
+                    Bound::LegacyFilter(p) => p
+                        .herald_plugin_filter()
+                        .call_filter(store, &legacy::event(event), config)
+                        .map(|r| r.map(legacy::verdict_back).map_err(legacy::error_back)),
+                    Bound::Transform(_) | Bound::LegacyTransform(_) => Err(wasmtime::format_err!(
                         "a transform plugin cannot be called as a filter"
                     )),
                 },
@@ -137,7 +155,16 @@ impl PluginInstance {
             Bound::Transform(p) => p
                 .herald_plugin_transform()
                 .call_transform(store, event, request, config),
-            Bound::Filter(_) => Err(wasmtime::format_err!(
+            Bound::LegacyTransform(p) => p
+                .herald_plugin_transform()
+                .call_transform(
+                    store,
+                    &legacy::event(event),
+                    &legacy::request(request),
+                    config,
+                )
+                .map(|r| r.map(legacy::request_back).map_err(legacy::error_back)),
+            Bound::Filter(_) | Bound::LegacyFilter(_) => Err(wasmtime::format_err!(
                 "a filter plugin cannot be called as a transform"
             )),
         });
@@ -239,11 +266,16 @@ fn classify(
 }
 
 fn guest_error(e: WitError) -> CallError {
-    CallError::Guest(match e {
-        WitError::InvalidConfig(m) => GuestError::InvalidConfig(m),
-        WitError::InvalidEvent(m) => GuestError::InvalidEvent(m),
-        WitError::Failed(m) => GuestError::Failed(m),
-    })
+    let error = match e.kind {
+        WitErrorKind::InvalidConfig => GuestError::InvalidConfig(e.message),
+        WitErrorKind::InvalidEvent => GuestError::InvalidEvent(e.message),
+        WitErrorKind::Failed => GuestError::Failed(e.message),
+    };
+    if e.permanent {
+        CallError::PermanentGuest(error)
+    } else {
+        CallError::Guest(error)
+    }
 }
 
 fn event_size(e: &WitEvent) -> usize {

@@ -207,6 +207,9 @@ async fn handle(
             tracing::warn!(webhook = %webhook.id, "{reason}");
             Outcome::Dead
         }
+        attempt::Ending::Failed {
+            permanent: true, ..
+        } => Outcome::Dead,
         attempt::Ending::Failed { retry_after, .. } => {
             match retry::scheduled_delay(&webhook.retry.schedule, number as usize) {
                 Some(delay) => {

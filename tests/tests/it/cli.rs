@@ -152,8 +152,9 @@ fn check_names_the_world_or_says_why_not() {
     assert_eq!(printed["world"], "transform-plugin");
     assert_eq!(
         printed["exports"],
-        serde_json::json!(["herald:plugin/transform@0.1.0"])
+        serde_json::json!(["herald:plugin/transform@0.2.0"])
     );
+    assert_eq!(printed["contract"], "0.2.0");
 
     let out = herald(&["plugin", "check", "Cargo.toml"]);
     assert_eq!(out.status.code(), Some(2));

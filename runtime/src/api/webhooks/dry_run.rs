@@ -135,6 +135,7 @@ pub async fn dry_run(
                 message,
                 logs,
                 plugins_ms,
+                ..
             } => (
                 DryRunOutcome::Failed,
                 Some(message),

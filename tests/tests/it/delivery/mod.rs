@@ -3,6 +3,7 @@
 //! real HTTPS receivers trusting a test CA, real plugins.
 
 mod change_feed;
+mod contracts;
 mod misbehaving;
 mod network_policy;
 mod plugin_languages;
