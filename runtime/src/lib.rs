@@ -57,6 +57,7 @@ pub mod model;
 pub mod plugin;
 #[cfg(test)]
 mod properties;
+pub mod rate;
 pub mod recorder;
 pub mod retry;
 pub mod secrets;

@@ -71,6 +71,9 @@ pub struct Metrics {
     pub slow_lane_in_flight: Gauge,
     /// Deliveries held (not attempted) while their webhook is slow.
     pub deliveries_held: Counter,
+    /// Deliveries put back on the queue to wait for their webhook's rate
+    /// limit (without an attempt).
+    pub rate_limit_deferred: Counter,
     /// Queue depth, sampled at scrape time.
     pub queue_depth: Family<QueueLabel, Gauge>,
     /// From acceptance of the event to a successful delivery, seconds.
@@ -130,6 +133,12 @@ impl Metrics {
             "Deliveries held without an attempt while their webhook is slow",
             deliveries_held.clone(),
         );
+        let rate_limit_deferred = Counter::default();
+        registry.register(
+            "rate_limit_deferred",
+            "Deliveries put back on the queue, without an attempt, to wait for their webhook's rate limit",
+            rate_limit_deferred.clone(),
+        );
         let queue_depth = Family::<QueueLabel, Gauge>::default();
         registry.register(
             "queue_depth",
@@ -166,6 +175,7 @@ impl Metrics {
             retries_scheduled,
             slow_lane_in_flight,
             deliveries_held,
+            rate_limit_deferred,
             queue_depth,
             delivery_latency,
             plugin_call,

@@ -20,6 +20,8 @@ pub struct Received {
     pub headers: HashMap<String, String>,
     /// The body bytes.
     pub body: Bytes,
+    /// When it had arrived whole.
+    pub at: std::time::Instant,
 }
 
 impl Received {
@@ -116,6 +118,7 @@ impl Receiver {
                                 path,
                                 headers,
                                 body,
+                                at: std::time::Instant::now(),
                             };
                             let n = {
                                 let mut log = log.lock().unwrap_or_else(|p| p.into_inner());

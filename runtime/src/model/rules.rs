@@ -75,6 +75,18 @@ pub fn headers(headers: &BTreeMap<String, String>) -> Result<(), String> {
     Ok(())
 }
 
+/// A rate limit: `per_second` and `burst` each from 1 to 10,000.
+pub fn rate_limit(limit: &super::RateLimit) -> Result<(), String> {
+    for (field, value) in [("per_second", limit.per_second), ("burst", limit.burst)] {
+        if !(1..=10_000).contains(&value) {
+            return Err(format!(
+                "`rate_limit.{field}` must be from 1 to 10000, not {value}"
+            ));
+        }
+    }
+    Ok(())
+}
+
 /// A retry schedule: at most [`MAX_RETRIES`] durations.
 pub fn retry_schedule(schedule: &[String]) -> Result<Vec<Duration>, String> {
     if schedule.len() > MAX_RETRIES {

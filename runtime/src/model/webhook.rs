@@ -149,6 +149,34 @@ impl Default for RetryPolicy {
     }
 }
 
+/// A per-webhook rate limit, enforced across every worker process (a GCRA
+/// in Redis). Deliveries over it wait: they are neither dropped nor
+/// counted as attempts.
+#[derive(Debug, Clone, Copy, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RateLimit {
+    /// Requests per second at most, sustained: 1 to 10,000.
+    #[schema(minimum = 1, maximum = 10000, example = 20)]
+    pub per_second: u32,
+    /// Requests that may go at once, after a quiet spell, before the
+    /// sustained rate applies: 1 to 10,000 (default 1: every request at
+    /// least `1/per_second` after the one before).
+    #[serde(default = "RateLimit::one")]
+    #[schema(minimum = 1, maximum = 10000, example = 1, default = 1)]
+    pub burst: u32,
+}
+
+impl RateLimit {
+    fn one() -> u32 {
+        1
+    }
+
+    /// The time between two requests at the sustained rate.
+    pub fn interval(&self) -> Duration {
+        Duration::from_micros(1_000_000 / u64::from(self.per_second.max(1)))
+    }
+}
+
 /// A webhook, as stored (secrets included; the API shows
 /// [`crate::api::webhooks::WebhookView`]).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -180,6 +208,9 @@ pub struct Webhook {
     pub timeout: Duration,
     /// Plugins.
     pub plugins: PluginChain,
+    /// Requests per second at most, across all processes (none: unlimited).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub rate_limit: Option<RateLimit>,
     /// Free text.
     pub description: Option<String>,
     /// Free JSON for the platform's own use.

@@ -222,6 +222,12 @@ impl Keys {
         format!("{}:wh:{id}", self.org_prefix(org))
     }
 
+    /// A webhook's rate limit state (GCRA): its theoretical arrival time,
+    /// µs on Redis's clock, with a TTL.
+    pub fn rate(&self, org: &str, id: &str) -> String {
+        format!("{}:rate:{id}", self.org_prefix(org))
+    }
+
     /// A webhook's delivery log: sorted set by creation time (ms).
     pub fn webhook_deliveries(&self, org: &str, id: &str) -> String {
         format!("{}:wh:{id}:dlv", self.org_prefix(org))

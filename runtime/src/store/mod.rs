@@ -38,6 +38,7 @@ pub mod page;
 pub mod plugins;
 pub mod probe;
 pub mod queue;
+pub mod rate;
 pub mod scripts;
 pub mod sessions;
 pub mod webhooks;

@@ -70,6 +70,7 @@ pub async fn run(app: Arc<App>, reader: Store, shutdown: CancellationToken) {
         .saturating_sub(app.settings.max_timeout + Duration::from_secs(2));
     let (recorder, writer) = Recorder::spawn(app.store.clone(), window);
     let permits = Arc::new(Semaphore::new(app.settings.worker_concurrency));
+    let limiter = Arc::new(crate::rate::Limiter::default());
     let lanes = Lanes::new(
         app.settings.slow_lane_concurrency,
         app.settings.slow_after,
@@ -167,6 +168,9 @@ pub async fn run(app: Arc<App>, reader: Store, shutdown: CancellationToken) {
                     app: app.clone(),
                     recorder: recorder.clone(),
                     lanes: lanes.clone(),
+                    permits: permits.clone(),
+                    limiter: limiter.clone(),
+                    stop: shutdown.clone(),
                 },
                 claimed,
                 work,

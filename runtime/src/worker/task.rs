@@ -8,6 +8,7 @@ use crate::attempt::{self, Filters};
 use crate::event::Event;
 use crate::lanes::{Held, Lanes, SlowPlace};
 use crate::model::ErrorClass;
+use crate::rate::{Admission, Limiter};
 use crate::recorder::Recorder;
 use crate::retry;
 use crate::store::deliveries::DeliveryRecord;
@@ -48,6 +49,12 @@ pub(super) struct Ctx {
     pub(super) app: Arc<App>,
     pub(super) recorder: Recorder,
     pub(super) lanes: Arc<Lanes>,
+    /// The main lane's places (given back while a delivery waits for its
+    /// webhook's rate limit).
+    pub(super) permits: Arc<tokio::sync::Semaphore>,
+    pub(super) limiter: Arc<Limiter>,
+    /// The worker is stopping.
+    pub(super) stop: tokio_util::sync::CancellationToken,
 }
 
 /// The place a delivery task holds while it runs.
@@ -117,6 +124,42 @@ async fn hold(
     Ok(())
 }
 
+/// Waits for `webhook`'s rate limit to admit this delivery, its main place
+/// (if it holds one) given back meanwhile and taken again after if one is
+/// free; `Some` when it must go back on the queue until then instead.
+async fn rate_limited(
+    ctx: &Ctx,
+    webhook: &crate::model::Webhook,
+    limit: crate::model::RateLimit,
+    place: &mut Place,
+) -> Result<Option<i64>, StoreError> {
+    let main = matches!(place, Place::Main(_));
+    if main {
+        *place = Place::Held;
+    }
+    // Well inside the time after which another process takes the entry over.
+    let max_wait = ctx.app.settings.visibility_timeout / 4;
+    let admission = ctx
+        .limiter
+        .admit(&ctx.app.store, webhook, limit, max_wait, &ctx.stop)
+        .await?;
+    match admission {
+        Admission::Later(until_ms) => Ok(Some(until_ms)),
+        Admission::Go => {
+            // Sent at once, its place taken back if one is free: waiting
+            // for one would bunch admitted requests together (what the
+            // receiver sees must keep the spacing). Without one, what the
+            // limit admits bounds what is in flight.
+            if main {
+                if let Ok(permit) = ctx.permits.clone().try_acquire_owned() {
+                    *place = Place::Main(permit);
+                }
+            }
+            Ok(None)
+        }
+    }
+}
+
 /// Releases held deliveries (a failure only leaves them to come back at
 /// their deadline).
 async fn release(app: &App, held: &[(Shard, &str)]) {
@@ -158,6 +201,21 @@ async fn handle(
         tracing::warn!(delivery = %delivery.id, "the event is gone (expired or corrupt); dropping the delivery");
         return recorder.ack(entry(claimed)).await;
     };
+    if let Some(limit) = webhook.rate_limit {
+        if let Some(until_ms) = rate_limited(ctx, &webhook, limit, place).await? {
+            // Back on the queue at its turn: not an attempt, nothing sent.
+            app.metrics.rate_limit_deferred.inc();
+            return recorder
+                .record(
+                    delivery,
+                    String::new(),
+                    None,
+                    Outcome::Held { until_ms },
+                    entry(claimed),
+                )
+                .await;
+        }
+    }
     let number = delivery.attempts + 1;
     let started = Instant::now();
     let (record, result) = {

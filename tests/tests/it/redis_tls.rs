@@ -105,8 +105,9 @@ async fn tls_and_an_acl_user_limited_to_what_herald_needs() {
     let hook = h
         .webhook(
             &org,
+            // A rate limit too: its script reads Redis's clock (`TIME`).
             json!({"name": "t", "url": flaky.url(), "active": true, "triggers": [{"event": "x"}],
-                   "retry": {"schedule": ["100ms"]}}),
+                   "retry": {"schedule": ["100ms"]}, "rate_limit": {"per_second": 50, "burst": 5}}),
         )
         .await;
     let wh = hook["id"].as_str().expect("id");

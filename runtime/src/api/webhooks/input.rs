@@ -5,7 +5,7 @@
 
 use super::super::{ApiError, AppState};
 use crate::model::{
-    rules, Auth, PluginChain, PluginRef, RetryPolicy, SignatureScheme, Trigger, Webhook,
+    rules, Auth, PluginChain, PluginRef, RateLimit, RetryPolicy, SignatureScheme, Trigger, Webhook,
 };
 use crate::plugin::World;
 use serde::Deserialize;
@@ -45,6 +45,11 @@ pub struct WebhookInput {
     pub timeout: Option<String>,
     /// Plugins: filters, then transforms.
     pub plugins: Option<PluginChain>,
+    /// Requests per second at most, across all processes; `null` removes
+    /// it (default: none, unlimited).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<RateLimit>, nullable)]
+    pub rate_limit: Option<Option<RateLimit>>,
     /// Free text.
     #[schema(max_length = 4096)]
     pub description: Option<String>,
@@ -60,6 +65,16 @@ pub struct RetryInput {
     /// Delay before each retry (at most 20); attempts = delays + 1.
     #[schema(example = json!(["5s", "5m", "30m"]), max_items = 20)]
     pub schedule: Vec<String>,
+}
+
+/// A field that may be given as `null` (`Some(None)`: remove it), told
+/// apart from one not given (`None`, with `#[serde(default)]`).
+fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+where
+    D: serde::Deserializer<'de>,
+    T: Deserialize<'de>,
+{
+    Option::<T>::deserialize(d).map(Some)
 }
 
 impl WebhookInput {
@@ -80,6 +95,9 @@ impl WebhookInput {
         }
         if let Some(timeout) = &self.timeout {
             rules::timeout(timeout, max_timeout)?;
+        }
+        if let Some(Some(limit)) = &self.rate_limit {
+            rules::rate_limit(limit)?;
         }
         if let Some(d) = &self.description {
             rules::description(d)?;
@@ -133,6 +151,9 @@ pub async fn apply(state: &AppState, w: &mut Webhook, input: WebhookInput) -> Re
     if let Some(plugins) = input.plugins {
         check_plugins(state, &plugins).await?;
         w.plugins = plugins;
+    }
+    if let Some(limit) = input.rate_limit {
+        w.rate_limit = limit;
     }
     if input.description.is_some() {
         w.description = input.description;

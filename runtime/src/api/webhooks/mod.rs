@@ -11,7 +11,9 @@ use super::access::{OrgAccess, WebhooksRead, WebhooksWrite};
 use super::orgs::require;
 use super::page::{Page, PageQuery};
 use super::{ApiError, AppState, Body, Path, Query};
-use crate::model::{Auth, PluginChain, RetryPolicy, Secret, SignatureScheme, Trigger, Webhook};
+use crate::model::{
+    Auth, PluginChain, RateLimit, RetryPolicy, Secret, SignatureScheme, Trigger, Webhook,
+};
 use axum::http::StatusCode;
 use axum::Json;
 use input::WebhookInput;
@@ -49,6 +51,8 @@ pub struct WebhookView {
     pub timeout: String,
     /// Plugins.
     pub plugins: PluginChain,
+    /// Requests per second at most, across all processes (`null`: unlimited).
+    pub rate_limit: Option<RateLimit>,
     /// Free text.
     pub description: Option<String>,
     /// Free JSON for the platform's own use.
@@ -90,6 +94,7 @@ impl From<&Webhook> for WebhookView {
             retry: w.retry.clone(),
             timeout: crate::model::duration::format(&w.timeout),
             plugins: w.plugins.clone(),
+            rate_limit: w.rate_limit,
             description: w.description.clone(),
             metadata: w.metadata.clone(),
             disabled_reason: w.disabled_reason.clone(),
@@ -142,6 +147,7 @@ pub async fn create(
         retry: RetryPolicy::default(),
         timeout: state.settings.default_timeout,
         plugins: PluginChain::default(),
+        rate_limit: None,
         description: None,
         metadata: None,
         disabled_reason: None,

@@ -9,6 +9,7 @@ mod network_policy;
 mod plugin_languages;
 mod plugin_pause;
 mod plugins_in_path;
+mod rate_limit;
 mod retries;
 mod signing;
 mod slow_lane;
