@@ -74,6 +74,8 @@ pub struct Metrics {
     /// Deliveries put back on the queue to wait for their webhook's rate
     /// limit (without an attempt).
     pub rate_limit_deferred: Counter,
+    /// Webhooks deactivated by their auto-disable rule.
+    pub webhooks_auto_disabled: Counter,
     /// Queue depth, sampled at scrape time.
     pub queue_depth: Family<QueueLabel, Gauge>,
     /// From acceptance of the event to a successful delivery, seconds.
@@ -139,6 +141,12 @@ impl Metrics {
             "Deliveries put back on the queue, without an attempt, to wait for their webhook's rate limit",
             rate_limit_deferred.clone(),
         );
+        let webhooks_auto_disabled = Counter::default();
+        registry.register(
+            "webhooks_auto_disabled",
+            "Webhooks deactivated by their auto-disable rule (sustained failure)",
+            webhooks_auto_disabled.clone(),
+        );
         let queue_depth = Family::<QueueLabel, Gauge>::default();
         registry.register(
             "queue_depth",
@@ -176,6 +184,7 @@ impl Metrics {
             slow_lane_in_flight,
             deliveries_held,
             rate_limit_deferred,
+            webhooks_auto_disabled,
             queue_depth,
             delivery_latency,
             plugin_call,

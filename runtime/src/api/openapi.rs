@@ -41,7 +41,7 @@ struct Base;
 pub fn routes() -> OpenApiRouter<Arc<App>> {
     OpenApiRouter::with_openapi(Base::openapi())
         .routes(routes!(orgs::create, orgs::list))
-        .routes(routes!(orgs::read, orgs::delete))
+        .routes(routes!(orgs::read, orgs::update, orgs::delete))
         .routes(routes!(keys::create, keys::list))
         .routes(routes!(keys::revoke))
         .routes(routes!(event_types::put))

@@ -1,10 +1,11 @@
-//! Organizations (tenants): the operator creates, lists, reads and deletes
-//! them; deleting one deletes its webhooks, keys, events and logs.
+//! Organizations (tenants): the operator creates, lists, reads, changes
+//! (name, auto-disable rule) and deletes them; deleting one deletes its
+//! webhooks, keys, events and logs.
 
 use super::access::{Member, Operator, OrgAccess};
 use super::page::{Page, PageQuery};
 use super::{ApiError, AppState, Body, Query};
-use crate::model::Org;
+use crate::model::{AutoDisable, Org};
 use axum::http::StatusCode;
 use axum::Json;
 use serde::Deserialize;
@@ -31,6 +32,7 @@ pub async fn create(
     let org = Org {
         id: crate::id::new_id("org"),
         name: body.name.trim().to_string(),
+        auto_disable: None,
         created_at: crate::clock::now_rfc3339(),
     };
     state.store.create_org(&org).await?;
@@ -57,6 +59,46 @@ pub async fn list(
     responses((status = 200, description = "The org", body = Org)))]
 pub async fn read(state: AppState, access: OrgAccess<Member>) -> Result<Json<Org>, ApiError> {
     require(&state, &access.org).await.map(Json)
+}
+
+/// `PATCH /v1/orgs/{org}` body: any subset.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct OrgInput {
+    /// Display name, 1 to 200 characters.
+    #[schema(example = "Acme", min_length = 1, max_length = 200)]
+    pub name: Option<String>,
+    /// When its webhooks are deactivated for failing, unless a webhook sets
+    /// its own; `null` goes back to the defaults (1000 dead deliveries in a
+    /// row, or no success for 5 days with at least 20 failed attempts).
+    #[serde(default, deserialize_with = "super::webhooks::input::present")]
+    #[schema(value_type = Option<AutoDisable>, nullable)]
+    pub auto_disable: Option<Option<AutoDisable>>,
+}
+
+/// Changes an org's name or auto-disable rule (the operator).
+#[utoipa::path(patch, path = "/v1/orgs/{org}", tag = "orgs", params(("org" = String, Path)),
+    request_body = OrgInput,
+    responses((status = 200, description = "The org as changed", body = Org)))]
+pub async fn update(
+    state: AppState,
+    _: Operator,
+    access: OrgAccess<Member>,
+    Body(body): Body<OrgInput>,
+) -> Result<Json<Org>, ApiError> {
+    let mut org = require(&state, &access.org).await?;
+    if let Some(name) = body.name {
+        crate::model::rules::name(&name).map_err(ApiError::invalid)?;
+        org.name = name.trim().to_string();
+    }
+    if let Some(rule) = body.auto_disable {
+        if let Some(rule) = &rule {
+            rule.check().map_err(ApiError::invalid)?;
+        }
+        org.auto_disable = rule;
+    }
+    state.store.put_org(&org).await?;
+    Ok(Json(org))
 }
 
 /// Deletes an org with its webhooks, keys, events and logs.

@@ -41,3 +41,23 @@ pub mod list {
             .collect()
     }
 }
+
+/// An optional duration: a string, or `null` for none.
+pub mod option {
+    use super::*;
+
+    /// serde serialize.
+    pub fn serialize<S: Serializer>(v: &Option<Duration>, s: S) -> Result<S::Ok, S::Error> {
+        match v {
+            Some(d) => s.serialize_some(&format(d)),
+            None => s.serialize_none(),
+        }
+    }
+
+    /// serde deserialize.
+    pub fn deserialize<'de, D: Deserializer<'de>>(d: D) -> Result<Option<Duration>, D::Error> {
+        Option::<String>::deserialize(d)?
+            .map(|text| parse(&text).map_err(serde::de::Error::custom))
+            .transpose()
+    }
+}

@@ -5,14 +5,17 @@
 //! - [`webhook`]: webhooks, triggers and filters, auth, signing, plugins.
 //! - [`rules`]: the input rules of a webhook (what the API checks on save).
 //! - [`delivery`]: deliveries, attempts, statuses and error classes.
+//! - [`auto_disable`]: when a failing webhook is deactivated.
 //!
 //! Events and their input rules are in [`crate::event`].
 
+pub mod auto_disable;
 pub mod delivery;
 pub mod duration;
 pub mod rules;
 pub mod webhook;
 
+pub use auto_disable::{AutoDisable, Health};
 pub use delivery::*;
 pub use duration as duration_str;
 pub use webhook::*;
@@ -27,6 +30,10 @@ pub struct Org {
     pub id: String,
     /// Display name.
     pub name: String,
+    /// When its webhooks are deactivated for failing, unless a webhook
+    /// sets its own (absent: the defaults).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_disable: Option<AutoDisable>,
     /// RFC 3339.
     pub created_at: String,
 }

@@ -211,6 +211,9 @@ pub struct Webhook {
     /// Requests per second at most, across all processes (none: unlimited).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub rate_limit: Option<RateLimit>,
+    /// When it is deactivated for failing (none: its org's rule).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub auto_disable: Option<super::AutoDisable>,
     /// Free text.
     pub description: Option<String>,
     /// Free JSON for the platform's own use.

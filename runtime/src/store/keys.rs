@@ -248,7 +248,14 @@ impl Keys {
         format!("{}:wh:{id}:stats:{hour}", self.org_prefix(org))
     }
 
-    /// A webhook's last attempt: hash {at, status, status_code}.
+    /// A webhook's failures since its last success (auto-disable): hash
+    /// {since_ms, dead, fails}.
+    pub fn webhook_health(&self, org: &str, id: &str) -> String {
+        format!("{}:wh:{id}:health", self.org_prefix(org))
+    }
+
+    /// A webhook's last attempt: hash {at, status, status_code, ok_ms (its
+    /// last success)}.
     pub fn webhook_last(&self, org: &str, id: &str) -> String {
         format!("{}:wh:{id}:last", self.org_prefix(org))
     }

@@ -30,6 +30,7 @@ pub mod connection;
 pub mod consumers;
 pub mod deliveries;
 pub mod events;
+pub mod health;
 pub mod ingest_stream;
 pub mod keys;
 pub mod orgs;

@@ -27,6 +27,18 @@ impl Store {
         Ok(())
     }
 
+    /// Writes a changed org record (it must exist: see `create_org`).
+    pub async fn put_org(&self, org: &Org) -> Result<(), StoreError> {
+        let json = serde_json::to_string(org).unwrap_or_default();
+        let _: () = redis::cmd("HSET")
+            .arg(self.keys.org(&org.id))
+            .arg("json")
+            .arg(json)
+            .query_async(&mut self.con())
+            .await?;
+        Ok(())
+    }
+
     /// Reads an org.
     pub async fn org(&self, id: &str) -> Result<Option<Org>, StoreError> {
         let key = self.keys.org(id);

@@ -185,6 +185,8 @@ impl Store {
         // (org, webhook) -> counter -> increment; (org, webhook) -> last attempt.
         let mut stats: HashMap<(&str, &str), HashMap<String, i64>> = HashMap::new();
         let mut last: HashMap<(&str, &str), (&Attempt, DeliveryStatus)> = HashMap::new();
+        // Webhooks with a success in this batch (auto-disable's `ok_ms`).
+        let mut succeeded: std::collections::HashSet<(&str, &str)> = Default::default();
         for w in &batch.outcomes {
             if let Outcome::Held { until_ms } = w.outcome {
                 pipe.zadd(k.retries(shard), w.delivery_id, *until_ms)
@@ -234,7 +236,10 @@ impl Store {
                     pipe.zadd(k.webhook_dead(w.org, w.webhook_id), w.delivery_id, now)
                         .ignore();
                 }
-                Outcome::Succeeded | Outcome::Held { .. } => {}
+                Outcome::Succeeded => {
+                    succeeded.insert(hook);
+                }
+                Outcome::Held { .. } => {}
             }
             if !matches!(w.outcome, Outcome::Retry { .. }) {
                 fields.push(("next_attempt_at", String::new()));
@@ -254,15 +259,16 @@ impl Store {
         for ((org, webhook_id), (a, status)) in &last {
             let key = k.webhook_last(org, webhook_id);
             let code = a.status_code.map(|c| c.to_string()).unwrap_or_default();
-            pipe.hset_multiple(
-                &key,
-                &[
-                    ("at", a.at.as_str()),
-                    ("status", status.as_str()),
-                    ("status_code", code.as_str()),
-                ],
-            )
-            .ignore();
+            let ok_ms = now.to_string();
+            let mut fields = vec![
+                ("at", a.at.as_str()),
+                ("status", status.as_str()),
+                ("status_code", code.as_str()),
+            ];
+            if succeeded.contains(&(*org, *webhook_id)) {
+                fields.push(("ok_ms", ok_ms.as_str()));
+            }
+            pipe.hset_multiple(&key, &fields).ignore();
             pipe.expire(&key, STATS_TTL_SECS).ignore();
         }
         if !batch.acks.is_empty() {

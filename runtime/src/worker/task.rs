@@ -183,25 +183,14 @@ async fn handle(
 ) -> Result<(), StoreError> {
     let (app, recorder) = (&*ctx.app, &ctx.recorder);
     let store = &app.store;
-    let Some(webhook) = app
+    let Some(mut webhook) = app
         .webhooks
         .get(&delivery.org, &delivery.webhook_id)
         .await?
     else {
         return recorder.ack(entry(claimed)).await;
     };
-    if !webhook.active {
-        let outcome = store
-            .park(&delivery.org, &delivery.id, &webhook.id, &claimed.entry_id)
-            .await?;
-        tracing::debug!(delivery = %delivery.id, webhook = %webhook.id, "inactive webhook: {outcome}");
-        return Ok(());
-    }
-    let Some(event) = event else {
-        tracing::warn!(delivery = %delivery.id, "the event is gone (expired or corrupt); dropping the delivery");
-        return recorder.ack(entry(claimed)).await;
-    };
-    if let Some(limit) = webhook.rate_limit {
+    if let Some(limit) = webhook.rate_limit.filter(|_| webhook.active) {
         if let Some(until_ms) = rate_limited(ctx, &webhook, limit, place).await? {
             // Back on the queue at its turn: not an attempt, nothing sent.
             app.metrics.rate_limit_deferred.inc();
@@ -215,7 +204,28 @@ async fn handle(
                 )
                 .await;
         }
+        // It may have changed while this delivery waited (deactivated,
+        // auto-disabled, deleted).
+        match app
+            .webhooks
+            .get(&delivery.org, &delivery.webhook_id)
+            .await?
+        {
+            Some(now) => webhook = now,
+            None => return recorder.ack(entry(claimed)).await,
+        }
     }
+    if !webhook.active {
+        let outcome = store
+            .park(&delivery.org, &delivery.id, &webhook.id, &claimed.entry_id)
+            .await?;
+        tracing::debug!(delivery = %delivery.id, webhook = %webhook.id, "inactive webhook: {outcome}");
+        return Ok(());
+    }
+    let Some(event) = event else {
+        tracing::warn!(delivery = %delivery.id, "the event is gone (expired or corrupt); dropping the delivery");
+        return recorder.ack(entry(claimed)).await;
+    };
     let number = delivery.attempts + 1;
     let started = Instant::now();
     let (record, result) = {
@@ -253,6 +263,9 @@ async fn handle(
                 .into(),
         })
         .inc();
+    // A failure the webhook's auto-disable rule counts (a 410 Gone has
+    // deactivated it already).
+    let counted_failure = matches!(result, attempt::Ending::Failed { gone: false, .. });
     let outcome = match result {
         attempt::Ending::Delivered => Outcome::Succeeded,
         attempt::Ending::Filtered(reason) => Outcome::Filtered { reason },
@@ -291,6 +304,10 @@ async fn handle(
             entry(claimed),
         )
         .await?;
+    if counted_failure {
+        let dead = matches!(outcome, Outcome::Dead);
+        super::auto_disable::after_failure(app, &webhook, dead).await;
+    }
     let label = match &outcome {
         Outcome::Succeeded => {
             let latency = (now_ms() - created_ms).max(0) as f64 / 1e3;

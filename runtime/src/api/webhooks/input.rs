@@ -5,7 +5,8 @@
 
 use super::super::{ApiError, AppState};
 use crate::model::{
-    rules, Auth, PluginChain, PluginRef, RateLimit, RetryPolicy, SignatureScheme, Trigger, Webhook,
+    rules, Auth, AutoDisable, PluginChain, PluginRef, RateLimit, RetryPolicy, SignatureScheme,
+    Trigger, Webhook,
 };
 use crate::plugin::World;
 use serde::Deserialize;
@@ -50,6 +51,12 @@ pub struct WebhookInput {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<RateLimit>, nullable)]
     pub rate_limit: Option<Option<RateLimit>>,
+    /// When Herald deactivates it for failing; `null` goes back to its
+    /// org's rule (default: the org's, else 1000 dead deliveries in a row or
+    /// no success for 5 days with at least 20 failed attempts).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<AutoDisable>, nullable)]
+    pub auto_disable: Option<Option<AutoDisable>>,
     /// Free text.
     #[schema(max_length = 4096)]
     pub description: Option<String>,
@@ -69,7 +76,7 @@ pub struct RetryInput {
 
 /// A field that may be given as `null` (`Some(None)`: remove it), told
 /// apart from one not given (`None`, with `#[serde(default)]`).
-fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
+pub(crate) fn present<'de, D, T>(d: D) -> Result<Option<Option<T>>, D::Error>
 where
     D: serde::Deserializer<'de>,
     T: Deserialize<'de>,
@@ -98,6 +105,9 @@ impl WebhookInput {
         }
         if let Some(Some(limit)) = &self.rate_limit {
             rules::rate_limit(limit)?;
+        }
+        if let Some(Some(rule)) = &self.auto_disable {
+            rule.check()?;
         }
         if let Some(d) = &self.description {
             rules::description(d)?;
@@ -154,6 +164,9 @@ pub async fn apply(state: &AppState, w: &mut Webhook, input: WebhookInput) -> Re
     }
     if let Some(limit) = input.rate_limit {
         w.rate_limit = limit;
+    }
+    if let Some(rule) = input.auto_disable {
+        w.auto_disable = rule;
     }
     if input.description.is_some() {
         w.description = input.description;

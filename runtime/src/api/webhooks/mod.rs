@@ -12,7 +12,8 @@ use super::orgs::require;
 use super::page::{Page, PageQuery};
 use super::{ApiError, AppState, Body, Path, Query};
 use crate::model::{
-    Auth, PluginChain, RateLimit, RetryPolicy, Secret, SignatureScheme, Trigger, Webhook,
+    Auth, AutoDisable, PluginChain, RateLimit, RetryPolicy, Secret, SignatureScheme, Trigger,
+    Webhook,
 };
 use axum::http::StatusCode;
 use axum::Json;
@@ -53,6 +54,8 @@ pub struct WebhookView {
     pub plugins: PluginChain,
     /// Requests per second at most, across all processes (`null`: unlimited).
     pub rate_limit: Option<RateLimit>,
+    /// When Herald deactivates it for failing (`null`: its org's rule).
+    pub auto_disable: Option<AutoDisable>,
     /// Free text.
     pub description: Option<String>,
     /// Free JSON for the platform's own use.
@@ -95,6 +98,7 @@ impl From<&Webhook> for WebhookView {
             timeout: crate::model::duration::format(&w.timeout),
             plugins: w.plugins.clone(),
             rate_limit: w.rate_limit,
+            auto_disable: w.auto_disable,
             description: w.description.clone(),
             metadata: w.metadata.clone(),
             disabled_reason: w.disabled_reason.clone(),
@@ -148,6 +152,7 @@ pub async fn create(
         timeout: state.settings.default_timeout,
         plugins: PluginChain::default(),
         rate_limit: None,
+        auto_disable: None,
         description: None,
         metadata: None,
         disabled_reason: None,
@@ -203,6 +208,8 @@ pub async fn update(
     input::apply(&state, &mut w, body).await?;
     if w.active && !previous.active {
         w.disabled_reason = None;
+        // Its failures so far no longer count towards auto-disable.
+        state.store.reset_health(&w.org, &w.id).await?;
     }
     w.updated_at = crate::clock::now_rfc3339();
     state.store.put_webhook(&w, Some(&previous)).await?;

@@ -2,6 +2,7 @@
 //! unless a test needs the binary: its log, signals, several processes),
 //! real HTTPS receivers trusting a test CA, real plugins.
 
+mod auto_disable;
 mod change_feed;
 mod contracts;
 mod misbehaving;
