@@ -102,6 +102,11 @@ impl NewEvent {
                 "`type` must be 1 to {MAX_NAME} printable characters, e.g. \"order.created\""
             ));
         }
+        if crate::operational::is_own(&event_type) {
+            return Err(format!(
+                "`type` {event_type:?}: types starting with `herald.` are Herald's own operational events; choose another prefix"
+            ));
+        }
         if let Some(id) = &id {
             if id.is_empty()
                 || id.len() > MAX_NAME

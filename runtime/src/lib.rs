@@ -23,7 +23,10 @@
 //! - [`attempt`]: one attempt: [`filter`] (native filters), the plugin chain
 //!   ([`plugin`]: the wasmtime host), the request with its signature
 //!   ([`sign`]), the send ([`deliver`]: hyper over rustls, address policy).
-//! - [`retry`]: the schedule, jitter and `Retry-After`.
+//! - [`retry`]: the schedule, jitter and `Retry-After`; [`rate`]: per-webhook
+//!   rate limits across processes.
+//! - [`operational`]: Herald's own event types (a webhook disabled or
+//!   failing, a delivery dead), published into the org like any event.
 //! - [`recorder`]: outcomes written in groups, each with its acknowledgement.
 //! - [`metrics`]: Prometheus counters and histograms.
 //! - [`ui`]: the dashboard and customer portal at `/ui/`, a client of the
@@ -54,6 +57,7 @@ pub mod lanes;
 pub mod memory;
 pub mod metrics;
 pub mod model;
+pub mod operational;
 pub mod plugin;
 #[cfg(test)]
 mod properties;

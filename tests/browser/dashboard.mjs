@@ -104,6 +104,8 @@ step('create a webhook from the form: https enforced, inactive when created', as
   await page.getByLabel('Filter comparison').selectOption('in');
   await page.getByLabel('Filter value').fill('paid, shipped');
   await page.getByLabel('Retry schedule').fill('1h');
+  await page.getByLabel('Rate limit').fill('50');
+  await page.getByLabel('Turn off after').fill('50');
   await page.getByLabel('Description').fill(`Sends orders ${XSS}`);
   await page.screenshot({ path: path.join(shots, 'webhook-form.png'), fullPage: true });
   await page.getByRole('button', { name: 'Create webhook' }).click();
@@ -117,6 +119,7 @@ step('create a webhook from the form: https enforced, inactive when created', as
   check(await page.getByRole('heading', { level: 1 }).textContent() === hookName, 'the name is shown as text');
   const stored = await apiCall('GET', `/v1/orgs/${orgA.id}/webhooks/${hookId}`);
   check(stored.active === false, 'a new webhook is inactive');
+  check(stored.rate_limit.per_second === 50 && stored.auto_disable.consecutive_dead === 50, `limits: ${JSON.stringify([stored.rate_limit, stored.auto_disable])}`);
   check(JSON.stringify(stored.triggers) === JSON.stringify([{ event: 'order.created', filters: [{ path: 'data.order.status', op: 'in', value: ['paid', 'shipped'] }] }]), `triggers: ${JSON.stringify(stored.triggers)}`);
   await noScriptRan(page);
 });

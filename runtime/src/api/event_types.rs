@@ -28,6 +28,10 @@ pub struct EventType {
     /// Dotted paths filters may use.
     #[serde(default)]
     pub filterable: Vec<String>,
+    /// One of Herald's own operational types (always in the catalogue,
+    /// never published by producers).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub builtin: bool,
 }
 
 /// `PUT` body.
@@ -70,6 +74,11 @@ pub async fn put(
             "the type must be 1 to 200 printable characters, e.g. order.created",
         ));
     }
+    if crate::operational::is_own(&event_type) {
+        return Err(ApiError::invalid(
+            "types starting with `herald.` are Herald's own operational events, always in the catalogue",
+        ));
+    }
     if let Some(p) = body
         .filterable
         .iter()
@@ -90,21 +99,40 @@ pub async fn put(
         description: body.description,
         example: body.example,
         filterable: body.filterable,
+        builtin: false,
     };
     state.store.put_event_type(&event_type, &entry).await?;
     Ok(Json(entry))
 }
 
-/// The catalogue, by type.
+/// The operator's catalogue, by type (Herald's own types are not in it:
+/// see [`builtins`]).
 pub async fn catalogue(state: &AppState) -> Result<HashMap<String, EventType>, ApiError> {
     Ok(state.store.event_types().await?)
 }
 
-/// Lists the catalogue (any key), by type.
+/// Herald's own operational types, as catalogue entries.
+pub fn builtins() -> impl Iterator<Item = EventType> {
+    crate::operational::catalogue()
+        .into_iter()
+        .map(|(event_type, description, example)| EventType {
+            event_type: event_type.to_string(),
+            description: description.to_string(),
+            example,
+            filterable: Vec::new(),
+            builtin: true,
+        })
+}
+
+/// Lists the catalogue (any key): the operator's entries by type, then
+/// Herald's own operational types (`builtin`).
 #[utoipa::path(get, path = "/v1/event-types", tag = "event-types",
-    responses((status = 200, description = "Every entry, by type", body = Page<EventType>)))]
+    responses((status = 200, description = "The operator's entries by type, then Herald's own operational types (`builtin`)", body = Page<EventType>)))]
 pub async fn list(state: AppState, _: AnyCaller) -> Result<Json<Page<EventType>>, ApiError> {
     let mut items: Vec<EventType> = catalogue(&state).await?.into_values().collect();
     items.sort_by(|a, b| a.event_type.cmp(&b.event_type));
+    let mut own: Vec<EventType> = builtins().collect();
+    own.sort_by(|a, b| a.event_type.cmp(&b.event_type));
+    items.extend(own);
     Ok(Json(Page::all(items)))
 }

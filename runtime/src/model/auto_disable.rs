@@ -48,6 +48,11 @@ pub struct Health {
     pub failed_attempts: u64,
     /// When the first of those failed (Unix ms).
     pub failing_since_ms: i64,
+    /// This failure made the webhook `failing` (reported once per run).
+    pub now_failing: bool,
+    /// A success ended an earlier failing run and nobody reported the
+    /// recovery (report it now, late).
+    pub recovered_unnoticed: bool,
 }
 
 impl AutoDisable {
@@ -127,6 +132,7 @@ mod tests {
             dead_in_a_row: dead,
             failed_attempts: failed,
             failing_since_ms: since,
+            ..Health::default()
         };
         let hour = 3_600_000;
         assert_eq!(rule.reason(&h(2, 2, 0), 10), None);

@@ -23,7 +23,7 @@ use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
-mod auto_disable;
+mod health;
 mod task;
 
 /// Entries read per batch, at most.
@@ -72,6 +72,7 @@ pub async fn run(app: Arc<App>, reader: Store, shutdown: CancellationToken) {
     let (recorder, writer) = Recorder::spawn(app.store.clone(), window);
     let permits = Arc::new(Semaphore::new(app.settings.worker_concurrency));
     let limiter = Arc::new(crate::rate::Limiter::default());
+    let failing = Arc::new(health::Failing::default());
     let lanes = Lanes::new(
         app.settings.slow_lane_concurrency,
         app.settings.slow_after,
@@ -172,6 +173,7 @@ pub async fn run(app: Arc<App>, reader: Store, shutdown: CancellationToken) {
                     permits: permits.clone(),
                     limiter: limiter.clone(),
                     stop: shutdown.clone(),
+                    failing: failing.clone(),
                 },
                 claimed,
                 work,

@@ -2,6 +2,7 @@
 //! (moving to the slow lane when its receiver hangs), its outcome handed to
 //! the recorder, and the held deliveries its end frees released.
 
+use super::health;
 use super::{lock, InFlight};
 use crate::app::App;
 use crate::attempt::{self, Filters};
@@ -44,6 +45,9 @@ fn entry(claimed: &Claimed) -> (crate::store::Shard, String) {
     (claimed.shard, claimed.entry_id.clone())
 }
 
+/// Why a webhook whose receiver answered 410 Gone is deactivated.
+const GONE: &str = "the receiver answered 410 Gone; webhook deactivated";
+
 /// What every delivery task shares.
 pub(super) struct Ctx {
     pub(super) app: Arc<App>,
@@ -55,6 +59,8 @@ pub(super) struct Ctx {
     pub(super) limiter: Arc<Limiter>,
     /// The worker is stopping.
     pub(super) stop: tokio_util::sync::CancellationToken,
+    /// Webhooks this process saw failing.
+    pub(super) failing: Arc<health::Failing>,
 }
 
 /// The place a delivery task holds while it runs.
@@ -263,19 +269,28 @@ async fn handle(
                 .into(),
         })
         .inc();
-    // A failure the webhook's auto-disable rule counts (a 410 Gone has
-    // deactivated it already).
-    let counted_failure = matches!(result, attempt::Ending::Failed { gone: false, .. });
+    // What the webhook's health takes from this attempt (see `health`).
+    let (failed, gone) = match &result {
+        attempt::Ending::Failed { gone, .. } => (true, *gone),
+        _ => (false, false),
+    };
+    let error = match (&record, failed) {
+        (Some(a), true) => a
+            .error
+            .as_ref()
+            .map(|e| format!("{}: {}", e.class.as_str(), e.message))
+            .unwrap_or_default(),
+        _ => String::new(),
+    };
     let outcome = match result {
         attempt::Ending::Delivered => Outcome::Succeeded,
         attempt::Ending::Filtered(reason) => Outcome::Filtered { reason },
         attempt::Ending::Failed { gone: true, .. } => {
-            let reason = "the receiver answered 410 Gone; webhook deactivated";
             store
-                .deactivate_webhook(&webhook.org, &webhook.id, reason)
+                .deactivate_webhook(&webhook.org, &webhook.id, GONE)
                 .await?;
             app.webhooks.invalidate(&webhook.id);
-            tracing::warn!(webhook = %webhook.id, "{reason}");
+            tracing::warn!(webhook = %webhook.id, "{GONE}");
             Outcome::Dead
         }
         attempt::Ending::Failed {
@@ -295,6 +310,7 @@ async fn handle(
         }
     };
     let created_ms = delivery.created_ms;
+    let kept = delivery.clone();
     recorder
         .record(
             delivery,
@@ -304,9 +320,20 @@ async fn handle(
             entry(claimed),
         )
         .await?;
-    if counted_failure {
-        let dead = matches!(outcome, Outcome::Dead);
-        super::auto_disable::after_failure(app, &webhook, dead).await;
+    let end = match &outcome {
+        Outcome::Succeeded => Some(health::End::Succeeded),
+        Outcome::Retry { .. } | Outcome::Dead if failed => Some(health::End::Failed {
+            dead: matches!(outcome, Outcome::Dead),
+            gone,
+            error: &error,
+        }),
+        _ => None,
+    };
+    if let Some(end) = end {
+        health::after(app, &ctx.failing, &webhook, &kept, end).await;
+    }
+    if gone && !crate::operational::is_own(&kept.event_type) {
+        health::emit_disabled(app, &webhook, GONE).await;
     }
     let label = match &outcome {
         Outcome::Succeeded => {

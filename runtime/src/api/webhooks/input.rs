@@ -178,11 +178,27 @@ pub async fn apply(state: &AppState, w: &mut Webhook, input: WebhookInput) -> Re
 }
 
 async fn check_catalogue(state: &AppState, triggers: &[Trigger]) -> Result<(), ApiError> {
+    let own: Vec<&str> = crate::operational::catalogue()
+        .iter()
+        .map(|(t, _, _)| *t)
+        .collect();
+    for (i, t) in triggers.iter().enumerate() {
+        if crate::operational::is_own(&t.event) && !own.contains(&t.event.as_str()) {
+            return Err(ApiError::invalid(format!(
+                "`triggers[{i}].event`: {:?} is not one of Herald's operational types ({})",
+                t.event,
+                own.join(", ")
+            )));
+        }
+    }
     let catalogue = super::super::event_types::catalogue(state).await?;
     if catalogue.is_empty() {
         return Ok(());
     }
     for (i, t) in triggers.iter().enumerate() {
+        if crate::operational::is_own(&t.event) {
+            continue;
+        }
         let Some(entry) = catalogue.get(&t.event) else {
             let mut known: Vec<&str> = catalogue.keys().map(String::as_str).collect();
             known.sort();

@@ -193,7 +193,7 @@ route('#/event-types', async () => {
   });
   return h('section', {}, h('h1', { text: 'Event types' }), messages, form,
     table(null, ['Type', 'Description', 'Filterable', 'Example'], page.items.map((t) => [
-      h('code', { text: t.type }), t.description, t.filterable.join(', ') || 'any',
+      h('code', { text: t.type }), t.builtin ? `${t.description} (Herald's own operational event)` : t.description, t.filterable.join(', ') || 'any',
       h('details', {}, h('summary', { text: 'Example' }), pre(t.example, `Example of ${t.type}`))]),
     { class: 'list', attrs: { 'aria-label': 'Event types' } }));
 });

@@ -60,12 +60,15 @@ function triggerPicker(catalogue, triggers) {
         h('details', {}, h('summary', { text: 'Example payload' }), pre(t.example, `Example of ${t.type}`)),
         filters, addButton);
     })));
+  // Herald's own (builtin) types are always listed; the rest is free text
+  // while the operator's catalogue is empty.
   let free = null;
-  if (!catalogue.length) {
-    free = h('input', { type: 'text', name: 'events', value: (triggers || []).map((t) => t.event).join(', '), placeholder: 'order.created, order.paid' });
+  if (!catalogue.some((t) => !t.builtin)) {
+    const typed = (triggers || []).filter((t) => !t.event.startsWith('herald.'));
+    free = h('input', { type: 'text', name: 'events', value: typed.map((t) => t.event).join(', '), placeholder: 'order.created, order.paid' });
     readers.push(() => free.value.split(',').map((s) => s.trim()).filter(Boolean).map((event) => ({ event, filters: chosen.get(event) || [] })));
   }
-  const el = h('div', {}, free ? field('Event types (comma-separated; the catalogue is empty)', free) : h('div', { class: 'types' }, sections));
+  const el = h('div', {}, free ? field('Event types (comma-separated; the catalogue is empty)', free) : null, h('div', { class: 'types' }, sections));
   el.read = () => readers.flatMap((r) => r());
   return el;
 }
@@ -163,6 +166,8 @@ async function formView(org, id) {
   const headers = pairsEditor(w.headers, 'Header');
   const retry = h('input', { type: 'text', name: 'retry', value: w.retry ? w.retry.schedule.join(', ') : '', placeholder: '5s, 5m, 30m, 2h, 5h, 10h, 10h' });
   const timeout = h('input', { type: 'text', name: 'timeout', value: w.timeout || '', placeholder: '30s' });
+  const rate = h('input', { type: 'number', name: 'rate_limit', value: w.rate_limit ? String(w.rate_limit.per_second) : '', attrs: { min: '1', max: '10000' } });
+  const stopAfter = h('input', { type: 'number', name: 'consecutive_dead', value: w.auto_disable ? String(w.auto_disable.consecutive_dead) : '', attrs: { min: '0' } });
   const signature = select('signature', [['standard', 'Standard Webhooks (webhook-signature)'], ['hex', 'Hex HMAC-SHA256 (X-Webhook-Signature)']], w.signature, 'Signature scheme');
   const filters = pluginList('filters', plugins, w.plugins.filters);
   const transforms = pluginList('transforms', plugins, w.plugins.transforms);
@@ -177,6 +182,8 @@ async function formView(org, id) {
     h('fieldset', {}, h('legend', { text: 'Custom headers' }), headers),
     field('Retry schedule', retry, 'Delays before each retry, comma-separated; empty: the default'),
     field('Timeout', timeout, 'Per attempt, like 30s; empty: the default'),
+    field('Rate limit', rate, 'Requests per second at most, across all workers; empty: unlimited'),
+    field('Turn off after', stopAfter, 'Deliveries in a row that end dead; empty: the org\'s rule (0: never)'),
     field('Signature scheme', signature),
     filters, transforms,
     field('Description', description),
@@ -198,6 +205,13 @@ async function formView(org, id) {
     const schedule = retry.value.split(',').map((s) => s.trim()).filter(Boolean);
     if (schedule.length) body.retry = { schedule };
     if (timeout.value.trim()) body.timeout = timeout.value.trim();
+    // Empty means none (or the org's rule): cleared with null on an edit.
+    const perSecond = rate.value.trim();
+    if (perSecond) body.rate_limit = { ...(w.rate_limit || {}), per_second: Number(perSecond) };
+    else if (w.rate_limit) body.rate_limit = null;
+    const dead = stopAfter.value.trim();
+    if (dead) body.auto_disable = { ...(w.auto_disable || {}), consecutive_dead: Number(dead) };
+    else if (w.auto_disable) body.auto_disable = null;
     try {
       const saved = id
         ? await api('PATCH', `${orgPath(org)}/webhooks/${enc(id)}`, body)

@@ -7,6 +7,7 @@ mod change_feed;
 mod contracts;
 mod misbehaving;
 mod network_policy;
+mod operational;
 mod plugin_languages;
 mod plugin_pause;
 mod plugins_in_path;
