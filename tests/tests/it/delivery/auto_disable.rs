@@ -4,7 +4,7 @@
 //! sent, and re-activation delivers them), and an org's rule for the
 //! webhooks that set none, changed with `PATCH /v1/orgs/{org}`.
 
-use super::{answer, herald, WAIT};
+use super::{answer, herald, with_fields, WAIT};
 use herald_e2e::receiver::Receiver;
 use herald_e2e::redis::TestRedis;
 use herald_e2e::tls::TestCa;
@@ -34,12 +34,9 @@ async fn three_failures_then_stop_and_an_orgs_rule() {
     assert_eq!(status, 200, "{changed}");
     assert_eq!(changed["auto_disable"]["consecutive_dead"], 2, "{changed}");
     let hook = |event: &str, extra: Value| {
-        let mut body = json!({"name": event, "url": format!("{}/{event}", receiver.url()),
+        let body = json!({"name": event, "url": format!("{}/{event}", receiver.url()),
             "active": true, "triggers": [{"event": event}], "retry": {"schedule": []}});
-        body.as_object_mut()
-            .expect("object")
-            .extend(extra.as_object().expect("object").clone());
-        body
+        with_fields(body, extra)
     };
     let own = h
         .webhook(

@@ -35,6 +35,14 @@ async fn herald(redis: &(impl UsesRedis + ?Sized), ca: &TestCa) -> HeraldInProce
     HeraldInProcess::trusting(redis, ca).await
 }
 
+/// `body` (a JSON object) with the fields of `extra` added or replaced.
+fn with_fields(mut body: serde_json::Value, extra: serde_json::Value) -> serde_json::Value {
+    if let (Some(body), Some(extra)) = (body.as_object_mut(), extra.as_object()) {
+        body.extend(extra.clone());
+    }
+    body
+}
+
 /// A receiver's answer by request number: that status, at once.
 fn answer(f: impl Fn(usize) -> u16 + Send + Sync + 'static) -> Answer {
     Arc::new(move |n, _| (f(n), vec![], Duration::ZERO))

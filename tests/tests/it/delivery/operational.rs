@@ -4,7 +4,7 @@
 //! webhook that fails to receive them sets off nothing more; the types are
 //! in the catalogue and producers cannot publish them.
 
-use super::{answer, herald, WAIT};
+use super::{answer, herald, with_fields, WAIT};
 use herald_e2e::receiver::{Received, Receiver};
 use herald_e2e::redis::TestRedis;
 use herald_e2e::tls::TestCa;
@@ -61,11 +61,10 @@ async fn an_org_watches_its_webhooks_with_a_webhook() {
 
     let hook = |name: &str, url: String, events: &[&str], extra: Value| {
         let triggers: Vec<Value> = events.iter().map(|e| json!({"event": e})).collect();
-        let mut body = json!({"name": name, "url": url, "active": true, "triggers": triggers});
-        body.as_object_mut()
-            .expect("object")
-            .extend(extra.as_object().expect("object").clone());
-        body
+        with_fields(
+            json!({"name": name, "url": url, "active": true, "triggers": triggers}),
+            extra,
+        )
     };
     let id = |v: Value| v["id"].as_str().expect("id").to_string();
     let ops = id(h

@@ -24,12 +24,9 @@ async fn a_rate_limit_holds_across_three_worker_processes() {
     let api = HeraldProcess::start(options.clone().role("api")).await;
     let org = api.org().await;
     let hook = |path: &str, extra: serde_json::Value| {
-        let mut body = json!({"name": path, "url": format!("{}/{path}", receiver.url()),
+        let body = json!({"name": path, "url": format!("{}/{path}", receiver.url()),
             "active": true, "triggers": [{"event": "x"}]});
-        body.as_object_mut()
-            .expect("object")
-            .extend(extra.as_object().expect("object").clone());
-        body
+        super::with_fields(body, extra)
     };
     let limited = api
         .webhook(
