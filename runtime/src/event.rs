@@ -72,6 +72,10 @@ pub fn now_rfc3339() -> String {
 /// Longest event type, id and environment accepted.
 pub const MAX_NAME: usize = 200;
 
+/// The prefix of Herald's own event types ([`crate::operational`]), which
+/// producers may not use.
+pub const OWN_PREFIX: &str = "herald.";
+
 /// An event as a producer publishes it, checked by [`NewEvent::parse`]:
 /// the one set of input rules for the API and the ingest stream alike.
 #[derive(Debug, Clone)]
@@ -102,7 +106,7 @@ impl NewEvent {
                 "`type` must be 1 to {MAX_NAME} printable characters, e.g. \"order.created\""
             ));
         }
-        if crate::operational::is_own(&event_type) {
+        if event_type.starts_with(OWN_PREFIX) {
             return Err(format!(
                 "`type` {event_type:?}: types starting with `herald.` are Herald's own operational events; choose another prefix"
             ));

@@ -23,12 +23,10 @@ pub const DELIVERY_DEAD: &str = "herald.delivery.dead";
 /// webhook `failing` (a success rate of 0 over that run).
 pub const FAILING_AFTER: u64 = 5;
 
-/// The prefix every operational type has, and producers may not use.
-pub const PREFIX: &str = "herald.";
-
-/// Whether `event_type` is one of Herald's own.
+/// Whether `event_type` has the prefix of Herald's own types
+/// ([`crate::event::OWN_PREFIX`], which producers may not use).
 pub fn is_own(event_type: &str) -> bool {
-    event_type.starts_with(PREFIX)
+    event_type.starts_with(crate::event::OWN_PREFIX)
 }
 
 /// Each operational type: its description and an example `data`, for the

@@ -218,7 +218,8 @@ step("a plugin's config is checked by the plugin itself, its message shown inlin
   await until('the inline config error', async () => (await inline.textContent()).includes('rejected by threshold-filter@1.0.0'));
   await page.getByLabel('filters plugin config (JSON)').fill('{"path": "data.order.total", "above": 10}');
   await page.getByRole('button', { name: 'Save changes' }).click();
-  await page.getByRole('heading', { name: hookName }).waitFor();
+  // Exact: the edit page's own heading ("Edit …") holds the name too.
+  await page.getByRole('heading', { name: hookName, exact: true }).waitFor();
   const stored = await apiCall('GET', `/v1/orgs/${orgA.id}/webhooks/${hookId}`);
   check(stored.plugins.filters.length === 1 && stored.plugins.filters[0].config.above === 10, `plugins: ${JSON.stringify(stored.plugins)}`);
   // Back to no plugin, so later events are not filtered.

@@ -1,30 +1,12 @@
 //! `herald plugin new`: a working plugin project to start from, with a
-//! native unit test (`cargo test`) and a cases file (`herald plugin test`).
-//! Rust only so far; the project depends on the guest SDK of a Herald
-//! checkout by path.
+//! native unit test and a cases file (`herald plugin test`). A Rust project
+//! depends on the guest SDK of a Herald checkout by path; Python and
+//! JavaScript ones ([`super::plugin_templates`]) on the SDK `herald plugin
+//! build` embeds.
 
+pub use super::plugin_templates::{Kind, Lang};
 use super::CliError;
 use std::path::{Path, PathBuf};
-
-/// What the new plugin is.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Kind {
-    /// Decides whether an event is delivered.
-    Filter,
-    /// Rewrites the request's body and headers.
-    Transform,
-}
-
-/// The language of the new plugin.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
-pub enum Lang {
-    /// Rust, with the `herald-sdk` crate.
-    Rust,
-    /// Python, with `herald_sdk` (componentize-py).
-    Python,
-    /// JavaScript, with `herald-sdk` (jco, QuickJS).
-    Js,
-}
 
 /// Creates the project in `dir` (which must not exist, or be empty) and
 /// returns the files written.

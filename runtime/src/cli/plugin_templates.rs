@@ -4,7 +4,25 @@
 //! for `herald plugin test`, a README and a .gitignore. `{{name}}` is the
 //! plugin's name.
 
-use super::plugin_new::{Kind, Lang};
+/// What the new plugin is.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Kind {
+    /// Decides whether an event is delivered.
+    Filter,
+    /// Rewrites the request's body and headers.
+    Transform,
+}
+
+/// The language of the new plugin.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum Lang {
+    /// Rust, with the `herald-sdk` crate.
+    Rust,
+    /// Python, with `herald_sdk` (componentize-py).
+    Python,
+    /// JavaScript, with `herald-sdk` (jco, QuickJS).
+    Js,
+}
 
 /// The files of a new project, as (path in the project, text).
 pub fn files(lang: Lang, kind: Kind, name: &str) -> Vec<(&'static str, String)> {
