@@ -226,25 +226,32 @@ impl Api {
     /// Deliveries of `wh` recorded as succeeded (each counted once), read
     /// through the API page by page.
     pub async fn succeeded(&self, org: &str, wh: &str) -> usize {
-        let mut ids = std::collections::HashSet::new();
+        self.all_deliveries(org, wh, "&status=succeeded")
+            .await
+            .iter()
+            .map(|item| item["id"].as_str().unwrap_or_default().to_string())
+            .collect::<std::collections::HashSet<_>>()
+            .len()
+    }
+
+    /// Every entry of `wh`'s delivery log, read through the API page by
+    /// page; `query` (e.g. `&status=dead`) is added to each page's request.
+    pub async fn all_deliveries(&self, org: &str, wh: &str, query: &str) -> Vec<Value> {
+        let mut items = Vec::new();
         let mut cursor = String::new();
         loop {
             let (status, page) = self
                 .call(
                     "GET",
-                    &format!(
-                        "/v1/orgs/{org}/webhooks/{wh}/deliveries?status=succeeded&limit=500{cursor}"
-                    ),
+                    &format!("/v1/orgs/{org}/webhooks/{wh}/deliveries?limit=500{query}{cursor}"),
                     None,
                 )
                 .await;
             assert_eq!(status, 200, "{page}");
-            for item in page["items"].as_array().into_iter().flatten() {
-                ids.insert(item["id"].as_str().unwrap_or_default().to_string());
-            }
+            items.extend(page["items"].as_array().into_iter().flatten().cloned());
             match page["next_cursor"].as_str() {
                 Some(next) => cursor = format!("&cursor={next}"),
-                None => return ids.len(),
+                None => return items,
             }
         }
     }
