@@ -1,6 +1,6 @@
 //! Everything the API and the workers share, built once at start-up.
 
-use crate::cache::{PluginCache, WebhookCache};
+use crate::cache::{CatalogueCache, PluginCache, WebhookCache};
 use crate::config::Settings;
 use crate::deliver::policy::NetPolicy;
 use crate::deliver::Sender;
@@ -27,6 +27,8 @@ pub struct App {
     pub quarantine: Arc<Quarantine>,
     /// Cached webhook configs.
     pub webhooks: WebhookCache,
+    /// The cached event-type catalogue (event versions).
+    pub catalogue: CatalogueCache,
     /// Metrics.
     pub metrics: Metrics,
     /// Plugin chains allowed to run at once. Plugins are CPU-bound: more

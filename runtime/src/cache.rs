@@ -1,5 +1,6 @@
-//! In-memory caches on the delivery path: webhook configs and loaded
-//! plugins (`name@version` is immutable, so they never go stale).
+//! In-memory caches on the delivery path: webhook configs, the event-type
+//! catalogue (for event versions) and loaded plugins (`name@version` is
+//! immutable, so they never go stale).
 //!
 //! Every change to a webhook is announced on the Redis channel
 //! `herald:changes` in the same transaction that makes it; each process
@@ -8,7 +9,7 @@
 //! while the feed was down are covered by clearing the cache whenever it
 //! (re)subscribes, and by a TTL as a last resort.
 
-use crate::model::Webhook;
+use crate::model::{EventType, Webhook};
 use crate::plugin::{LoadError, Plugin, PluginLoader};
 use crate::store::{Store, StoreError};
 use std::collections::HashMap;
@@ -75,6 +76,60 @@ impl WebhookCache {
         let mut entries = self.lock();
         self.generation.fetch_add(1, Ordering::AcqRel);
         entries.clear();
+    }
+}
+
+/// The catalogue as read, by type.
+type Catalogue = Arc<HashMap<String, Arc<EventType>>>;
+
+/// The event-type catalogue (for event versions), cached whole: dropped
+/// when the change feed says it changed, re-read after `ttl` at the latest.
+pub struct CatalogueCache {
+    store: Store,
+    ttl: Duration,
+    read: Mutex<Option<(Instant, Catalogue)>>,
+    /// Bumped by every invalidation: a read that raced with one is not cached.
+    generation: AtomicU64,
+}
+
+impl CatalogueCache {
+    /// A cache over `store`'s catalogue.
+    pub fn new(store: Store, ttl: Duration) -> Self {
+        CatalogueCache {
+            store,
+            ttl,
+            read: Mutex::new(None),
+            generation: AtomicU64::new(0),
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Option<(Instant, Catalogue)>> {
+        self.read.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// The catalogue entry of `event_type`, if it has one.
+    pub async fn get(&self, event_type: &str) -> Result<Option<Arc<EventType>>, StoreError> {
+        if let Some((at, all)) = &*self.lock() {
+            if at.elapsed() < self.ttl {
+                return Ok(all.get(event_type).cloned());
+            }
+        }
+        let generation = self.generation.load(Ordering::Acquire);
+        let all: HashMap<String, EventType> = self.store.event_types().await?;
+        let all: Catalogue = Arc::new(all.into_iter().map(|(t, e)| (t, Arc::new(e))).collect());
+        let found = all.get(event_type).cloned();
+        let mut read = self.lock();
+        if self.generation.load(Ordering::Acquire) == generation {
+            *read = Some((Instant::now(), all));
+        }
+        Ok(found)
+    }
+
+    /// Forgets the catalogue (it changed, or changes may have been missed).
+    pub fn clear(&self) {
+        let mut read = self.lock();
+        self.generation.fetch_add(1, Ordering::AcqRel);
+        *read = None;
     }
 }
 

@@ -137,6 +137,7 @@ mod tests {
                 rule("data.a", FilterOp::Equals, json!(1)),
                 rule("data.b", FilterOp::Equals, json!(3)),
             ],
+            version: None,
         };
         let miss = first_mismatch(&t, &env).expect("b mismatches");
         assert_eq!(miss.path, "data.b");

@@ -25,6 +25,8 @@
 //!   ([`sign`]), the send ([`deliver`]: hyper over rustls, address policy).
 //! - [`retry`]: the schedule, jitter and `Retry-After`; [`rate`]: per-webhook
 //!   rate limits across processes.
+//! - [`destination`]: adaptive concurrency and circuit breaking per
+//!   receiver `host:port`.
 //! - [`operational`]: Herald's own event types (a webhook disabled or
 //!   failing, a delivery dead), published into the org like any event.
 //! - [`recorder`]: outcomes written in groups, each with its acknowledgement.
@@ -48,6 +50,7 @@ pub mod cli;
 pub mod clock;
 pub mod config;
 pub mod deliver;
+pub mod destination;
 pub mod embedded;
 pub mod event;
 pub mod filter;

@@ -52,6 +52,14 @@ pub struct PluginLabel {
     pub plugin: String,
 }
 
+/// A destination label (`host:port`; only destinations being throttled
+/// or with a circuit not closed have series, so the set stays small).
+#[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
+pub struct DestinationLabel {
+    /// `host:port`.
+    pub destination: String,
+}
+
 /// All of Herald's metrics.
 pub struct Metrics {
     registry: Registry,
@@ -76,12 +84,19 @@ pub struct Metrics {
     pub rate_limit_deferred: Counter,
     /// Webhooks deactivated by their auto-disable rule.
     pub webhooks_auto_disabled: Counter,
+    /// Deliveries put back on the queue, without an attempt, because their
+    /// destination's circuit was open, it was paused, or it was full.
+    pub destination_deferred: Counter,
     /// Queue depth, sampled at scrape time.
     pub queue_depth: Family<QueueLabel, Gauge>,
     /// From acceptance of the event to a successful delivery, seconds.
     pub delivery_latency: Histogram,
     /// Plugin call time, seconds.
     pub plugin_call: Family<PluginLabel, Histogram>,
+    /// A throttled destination's concurrency limit (per process).
+    pub destination_limit: Family<DestinationLabel, Gauge>,
+    /// A destination's circuit: 0 closed, 1 open, 2 half-open (probing).
+    pub destination_circuit: Family<DestinationLabel, Gauge>,
     seen_webhooks: Mutex<HashSet<String>>,
 }
 
@@ -147,6 +162,12 @@ impl Metrics {
             "Webhooks deactivated by their auto-disable rule (sustained failure)",
             webhooks_auto_disabled.clone(),
         );
+        let destination_deferred = Counter::default();
+        registry.register(
+            "destination_deferred",
+            "Deliveries put back on the queue, without an attempt, because their destination's circuit was open, it was paused (Retry-After) or it was full",
+            destination_deferred.clone(),
+        );
         let queue_depth = Family::<QueueLabel, Gauge>::default();
         registry.register(
             "queue_depth",
@@ -173,6 +194,18 @@ impl Metrics {
             "Plugin call time",
             plugin_call.clone(),
         );
+        let destination_limit = Family::<DestinationLabel, Gauge>::default();
+        registry.register(
+            "destination_concurrency_limit",
+            "Attempts allowed in flight to a throttled destination (host:port), in this process",
+            destination_limit.clone(),
+        );
+        let destination_circuit = Family::<DestinationLabel, Gauge>::default();
+        registry.register(
+            "destination_circuit_state",
+            "A destination's circuit (host:port): 0 closed, 1 open, 2 half-open",
+            destination_circuit.clone(),
+        );
         Metrics {
             registry,
             events_ingested,
@@ -185,9 +218,12 @@ impl Metrics {
             deliveries_held,
             rate_limit_deferred,
             webhooks_auto_disabled,
+            destination_deferred,
             queue_depth,
             delivery_latency,
             plugin_call,
+            destination_limit,
+            destination_circuit,
             seen_webhooks: Mutex::new(HashSet::new()),
         }
     }

@@ -1,7 +1,8 @@
 //! Operational events: Herald's own event types, published into an org
 //! like any producer's event (stored, fanned out to the org's webhooks that
 //! subscribe, signed, delivered and logged the same way), so an org can
-//! watch its webhooks with a normal webhook. Producers cannot publish these
+//! watch its webhooks with a normal webhook; the operator's
+//! `operational_org` also gets every org's. Producers cannot publish these
 //! types. Nothing is ever emitted about the delivery of an operational
 //! event: a webhook that fails to receive them can never set off more of
 //! them.
@@ -64,9 +65,29 @@ pub fn catalogue() -> [(&'static str, &'static str, Value); 4] {
 }
 
 /// Publishes operational event `event_type` with `data` into `org`, under
-/// the id `id` (the same id twice is one event: emitting is idempotent). A
-/// failure is logged, not returned: it must not fail the delivery path.
-pub async fn emit(store: &Store, org: &str, event_type: &str, id: String, data: Value) {
+/// the id `id` (the same id twice is one event: emitting is idempotent),
+/// and a copy into the operator's `operational_org` (when set and another
+/// org), with `org` added to its data. A failure is logged, not returned:
+/// it must not fail the delivery path.
+pub async fn emit(
+    store: &Store,
+    operational_org: Option<&str>,
+    org: &str,
+    event_type: &str,
+    id: String,
+    data: Value,
+) {
+    if let Some(operator) = operational_org.filter(|o| *o != org) {
+        let mut copy = data.clone();
+        if let Some(fields) = copy.as_object_mut() {
+            fields.insert("org".into(), Value::String(org.to_string()));
+        }
+        publish(store, operator, event_type, id.clone(), copy).await;
+    }
+    publish(store, org, event_type, id, data).await;
+}
+
+async fn publish(store: &Store, org: &str, event_type: &str, id: String, data: Value) {
     let data = match serde_json::value::to_raw_value(&data) {
         Ok(data) => data,
         Err(e) => {
@@ -80,11 +101,13 @@ pub async fn emit(store: &Store, org: &str, event_type: &str, id: String, data: 
         data,
         environment: None,
     };
-    if let Err(e) = store.publish(org, event).await {
-        tracing::warn!(
+    match store.publish(org, event).await {
+        Ok(Some(_)) => {}
+        Ok(None) => tracing::warn!(org, event_type, "no such org for an operational event"),
+        Err(e) => tracing::warn!(
             org,
             event_type,
             "publishing an operational event failed: {e}"
-        );
+        ),
     }
 }

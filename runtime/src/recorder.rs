@@ -134,6 +134,7 @@ async fn write_loop(
                     attempt: attempt.as_deref(),
                     outcome,
                     entry: (entry.0, &entry.1),
+                    line: delivery.line.as_deref(),
                 }),
                 Pending::Ack { entry, .. } => batch.ack(entry.0, &entry.1),
             }

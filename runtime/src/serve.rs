@@ -3,7 +3,7 @@
 //! finish in-flight attempts, stop the API, stop an embedded Redis).
 
 use crate::app::App;
-use crate::cache::{PluginCache, WebhookCache};
+use crate::cache::{CatalogueCache, PluginCache, WebhookCache};
 use crate::config::Settings;
 use crate::deliver::{connector::Resolver, policy::NetPolicy, tls_config, Sender};
 use crate::embedded;
@@ -207,6 +207,7 @@ pub async fn run(
         // Changes arrive on the change feed at once; the TTL only bounds how
         // long a change missed by the feed (never seen so far) could linger.
         webhooks: WebhookCache::new(store.clone(), Duration::from_secs(30)),
+        catalogue: CatalogueCache::new(store.clone(), Duration::from_secs(30)),
         store,
         policy,
         sender,
@@ -220,11 +221,15 @@ pub async fn run(
     let on_change = {
         let app = app.clone();
         Box::new(move |id: Option<&str>| match id {
+            Some(crate::store::keys::CATALOGUE_CHANGED) => app.catalogue.clear(),
             Some(id) => {
                 app.webhooks.invalidate(id);
                 app.host.evict_webhook(id);
             }
-            None => app.webhooks.clear(),
+            None => {
+                app.webhooks.clear();
+                app.catalogue.clear();
+            }
         })
     };
     let mut tasks = vec![tokio::spawn(crate::cache::follow_changes(

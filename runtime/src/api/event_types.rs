@@ -1,38 +1,18 @@
 //! The event-type catalogue: what each event means, a sample payload, and
 //! which paths filters may use. Once the catalogue has entries, webhooks may
 //! only subscribe to catalogued types, and their filters may only use a
-//! type's `filterable` paths (when it lists any).
+//! type's `filterable` paths (when it lists any). A type may declare
+//! versions ([`EventVersion`]), which webhooks pin in their triggers.
 
 use super::access::{AnyCaller, Operator};
 use super::page::Page;
 use super::{ApiError, AppState, Body, Path};
+pub use crate::model::{EventType, EventVersion};
 use axum::Json;
-use serde::{Deserialize, Serialize};
+use serde::Deserialize;
 use serde_json::Value;
 use std::collections::HashMap;
 use utoipa::ToSchema;
-
-/// A catalogue entry.
-#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
-pub struct EventType {
-    /// The type, e.g. `order.created`.
-    #[serde(rename = "type", default)]
-    #[schema(example = "order.created")]
-    pub event_type: String,
-    /// What it means.
-    pub description: String,
-    /// A sample `data` payload.
-    #[serde(default)]
-    #[schema(value_type = Object)]
-    pub example: Value,
-    /// Dotted paths filters may use.
-    #[serde(default)]
-    pub filterable: Vec<String>,
-    /// One of Herald's own operational types (always in the catalogue,
-    /// never published by producers).
-    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
-    pub builtin: bool,
-}
 
 /// `PUT` body.
 #[derive(Debug, Deserialize, ToSchema)]
@@ -50,6 +30,11 @@ pub struct EventTypeInput {
     #[serde(default)]
     #[schema(example = json!(["data.order.status"]))]
     filterable: Vec<String>,
+    /// The versions of its `data`, oldest first (events are published in
+    /// the last); each but the first names the transform plugin that
+    /// converts it to the one before. Left out or empty: not versioned.
+    #[serde(default)]
+    versions: Vec<EventVersion>,
 }
 
 fn empty_object() -> Value {
@@ -94,11 +79,27 @@ pub async fn put(
             "`example` must be a JSON object (a sample `data`)",
         ));
     }
+    crate::model::event_type::versions(&body.versions).map_err(ApiError::invalid)?;
+    for (i, v) in body.versions.iter().enumerate() {
+        if let Some(downgrade) = &v.downgrade {
+            let field = format!("versions[{i}].downgrade");
+            super::plugins::check_use(&state, downgrade, crate::plugin::World::Transform, &field)
+                .await?;
+        }
+    }
+    // A versioned type's sample is its newest version's, unless given.
+    let example = match body.versions.last() {
+        Some(newest) if body.example.as_object().is_some_and(|o| o.is_empty()) => {
+            newest.example.clone()
+        }
+        _ => body.example,
+    };
     let entry = EventType {
         event_type: event_type.clone(),
         description: body.description,
-        example: body.example,
+        example,
         filterable: body.filterable,
+        versions: body.versions,
         builtin: false,
     };
     state.store.put_event_type(&event_type, &entry).await?;
@@ -120,6 +121,7 @@ pub fn builtins() -> impl Iterator<Item = EventType> {
             description: description.to_string(),
             example,
             filterable: Vec::new(),
+            versions: Vec::new(),
             builtin: true,
         })
 }

@@ -191,11 +191,12 @@ pub async fn list(state: AppState, caller: AnyCaller) -> Result<Json<Page<Plugin
     Ok(Json(Page::all(items)))
 }
 
-/// Deletes a plugin; refused (409) while a webhook uses it.
+/// Deletes a plugin; refused (409) while a webhook uses it or the
+/// catalogue names it as an event version's `downgrade`.
 #[utoipa::path(delete, path = "/v1/plugins/{name}/{version}", tag = "plugins",
     params(("name" = String, Path), ("version" = String, Path)),
     responses((status = 204, description = "Deleted"),
-              (status = 409, description = "Still used by webhooks", body = super::ErrorBody)))]
+              (status = 409, description = "Still used by webhooks or by the event-type catalogue", body = super::ErrorBody)))]
 pub async fn delete(
     state: AppState,
     _: Operator,
@@ -218,7 +219,48 @@ pub async fn delete(
             users.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
         )));
     }
+    let catalogue = super::event_types::catalogue(&state).await?;
+    let mut types: Vec<&str> = catalogue
+        .iter()
+        .filter(|(_, t)| t.plugins().any(|p| p == reference))
+        .map(|(name, _)| name.as_str())
+        .collect();
+    if !types.is_empty() {
+        types.sort_unstable();
+        return Err(ApiError::conflict(format!(
+            "{reference} converts event versions of {} in the event-type catalogue; replace those entries first",
+            types.join(", ")
+        )));
+    }
     state.store.delete_plugin(&reference).await?;
     state.plugins.remove(&reference);
     Ok(StatusCode::NO_CONTENT)
+}
+
+/// Checks a use of a plugin in a configuration (at `field`, e.g.
+/// `plugins.filters[0]`): registered, of `world`, and accepting the config
+/// its `check-config` export is given.
+pub(super) async fn check_use(
+    state: &AppState,
+    r: &crate::model::PluginRef,
+    world: crate::plugin::World,
+    field: &str,
+) -> Result<(), ApiError> {
+    let plugin = state.plugins.get(&r.plugin).await.map_err(|e| match e {
+        crate::cache::PluginLookupError::Store(s) => ApiError::from(s),
+        other => ApiError::invalid(format!("`{field}`: {other}")),
+    })?;
+    if plugin.world() != world {
+        return Err(ApiError::invalid(format!(
+            "`{field}`: {} is a {} plugin; a {world} plugin is needed here",
+            r.plugin,
+            plugin.world()
+        )));
+    }
+    let (host, reference, config) = (state.host.clone(), r.plugin.clone(), r.config.to_string());
+    let (result, _) =
+        tokio::task::spawn_blocking(move || host.check_config(&plugin, &reference, &config))
+            .await
+            .map_err(ApiError::internal)?;
+    result.map_err(|e| ApiError::invalid(format!("`{field}.config` rejected by {}: {e}", r.plugin)))
 }

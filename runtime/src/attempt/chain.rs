@@ -41,7 +41,7 @@ impl From<String> for ChainFailure {
 pub(super) struct Logs(pub(super) Vec<PluginLogLine>);
 
 impl Logs {
-    fn add(&mut self, plugin: &str, report: &crate::plugin::CallReport) {
+    pub(super) fn add(&mut self, plugin: &str, report: &crate::plugin::CallReport) {
         for line in &report.logs {
             if self.0.len() >= MAX_PLUGIN_LOG_LINES {
                 return;
@@ -193,6 +193,12 @@ async fn run_chain(
     .await;
     let (result, timings, logs) = joined.map_err(|e| format!("plugin task failed: {e}"))?;
     *logs_out = logs;
+    observe(app, timings);
+    result
+}
+
+/// Records each plugin call's duration in the metrics.
+pub(super) fn observe(app: &App, timings: Vec<(Arc<str>, Duration)>) {
     for (plugin, took) in timings {
         app.metrics
             .plugin_call
@@ -201,16 +207,15 @@ async fn run_chain(
             })
             .observe(took.as_secs_f64());
     }
-    result
 }
 
 /// The failure to report instead of calling a plugin paused on this webhook.
-fn paused(quarantine: &Quarantine, target: &CallTarget) -> Option<String> {
+pub(super) fn paused(quarantine: &Quarantine, target: &CallTarget) -> Option<String> {
     quarantine.paused(&target.webhook_id, &target.plugin_ref, Instant::now())
 }
 
 /// Notes a call's end in the quarantine; a failure becomes its message.
-fn noted<T>(
+pub(super) fn noted<T>(
     quarantine: &Quarantine,
     target: &CallTarget,
     result: Result<T, CallError>,
@@ -237,7 +242,7 @@ fn noted<T>(
 }
 
 /// Returns the blocking thread's free memory (rate-limited) when dropped.
-struct CollectOnDrop;
+pub(super) struct CollectOnDrop;
 
 impl Drop for CollectOnDrop {
     fn drop(&mut self) {

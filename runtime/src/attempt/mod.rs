@@ -1,4 +1,5 @@
-//! One delivery attempt, in the order of the data path: native trigger
+//! One delivery attempt, in the order of the data path: the conversion to
+//! the event version the webhook receives ([`version`]), native trigger
 //! filters, the plugin chain ([`chain`]: filter plugins, then transform
 //! plugins, on the blocking pool), the request ([`request`]: the signature
 //! over the exact bytes, auth, custom headers), the send, and the attempt
@@ -6,6 +7,7 @@
 
 mod chain;
 mod request;
+mod version;
 
 use chain::ChainResult;
 
@@ -100,12 +102,13 @@ pub async fn run(
         body,
         logs,
         plugins_ms,
+        converted,
     } = ready;
     let masked = request::mask(&headers, &webhook.auth);
     let mut attempt = record(number, &at, started, masked);
     attempt.timings.plugins_ms = plugins_ms;
     attempt.plugin_logs = logs;
-    if !webhook.plugins.transforms.is_empty() {
+    if converted || !webhook.plugins.transforms.is_empty() {
         let cut = body.len().min(SENT_BODY_KEPT);
         attempt.request_body = Some(String::from_utf8_lossy(&body[..cut]).into_owned());
         attempt.request_body_truncated = cut < body.len();
@@ -179,11 +182,16 @@ pub struct Ready {
     pub body: Vec<u8>,
     /// What the plugins logged.
     pub logs: Vec<PluginLogLine>,
-    /// Time in plugins, when the webhook has any.
+    /// Time in plugins, when the webhook has any (or the event was
+    /// converted to an older version).
     pub plugins_ms: Option<f64>,
+    /// The event was converted to an older version: the body is not the
+    /// event as published.
+    pub converted: bool,
 }
 
-/// Everything an attempt does before sending: native filters (when
+/// Everything an attempt does before sending: the conversion to the
+/// event version the webhook receives ([`version`]), native filters (when
 /// `filters` apply), the plugin chain, the headers and the signature.
 pub async fn prepare(
     app: &App,
@@ -193,14 +201,33 @@ pub async fn prepare(
     number: u32,
     filters: Filters,
 ) -> Stage {
+    let plugins_started = Instant::now();
+    let mut converting = chain::Logs::default();
+    let versioned = match version::convert(app, webhook, event, &mut converting).await {
+        Ok(versioned) => versioned,
+        Err(chain::ChainFailure { message, permanent }) => {
+            return Stage::PluginFailed {
+                message,
+                permanent,
+                logs: converting.0,
+                plugins_ms: ms(plugins_started.elapsed()),
+            }
+        }
+    };
+    let event = versioned.converted.as_ref().unwrap_or(event);
     if filters == Filters::Apply {
         if let Some(reason) = native_filter(webhook, event) {
             return Stage::Filtered(reason);
         }
     }
     let payload = event.payload();
-    let plugins_started = Instant::now();
     let (chained, logs) = chain::run_plugins(app, webhook, event, payload, filters).await;
+    let mut logs = logs.0;
+    if !converting.0.is_empty() {
+        converting.0.extend(logs);
+        converting.0.truncate(crate::model::MAX_PLUGIN_LOG_LINES);
+        logs = converting.0;
+    }
     let request = match chained {
         Ok(ChainResult::Request(request)) => request,
         Ok(ChainResult::Dropped(reason)) => return Stage::Filtered(reason),
@@ -208,19 +235,30 @@ pub async fn prepare(
             return Stage::PluginFailed {
                 message,
                 permanent,
-                logs: logs.0,
+                logs,
                 plugins_ms: ms(plugins_started.elapsed()),
             }
         }
     };
-    let plugins_ms = (!webhook.plugins.filters.is_empty()
+    let converted = versioned.converted.is_some();
+    let plugins_ms = (converted
+        || !webhook.plugins.filters.is_empty()
         || !webhook.plugins.transforms.is_empty())
     .then(|| ms(plugins_started.elapsed()));
+    let headers = request::build_headers(
+        webhook,
+        event,
+        versioned.version.as_deref(),
+        msg_id,
+        number,
+        &request,
+    );
     Stage::Ready(Ready {
-        headers: request::build_headers(webhook, event, msg_id, number, &request),
+        headers,
         body: request.body,
-        logs: logs.0,
+        logs,
         plugins_ms,
+        converted,
     })
 }
 

@@ -23,11 +23,13 @@ const RESERVED: &[&str] = &[
     "user-agent",
     "herald-event-type",
     "herald-attempt",
+    "herald-event-version",
 ];
 
 pub(super) fn build_headers(
     webhook: &Webhook,
     event: &Event,
+    version: Option<&str>,
     msg_id: &str,
     number: u32,
     request: &WitRequest,
@@ -64,6 +66,9 @@ pub(super) fn build_headers(
     );
     put("herald-event-type", &event.event_type);
     put("herald-attempt", &number.to_string());
+    if let Some(version) = version {
+        put("herald-event-version", version);
+    }
     let timestamp = SystemTime::now()
         .duration_since(SystemTime::UNIX_EPOCH)
         .map_or(0, |d| d.as_secs() as i64);

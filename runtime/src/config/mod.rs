@@ -90,6 +90,10 @@ pub struct Settings {
     /// The address users reach Herald at (`https://herald.example.com`):
     /// the origin of portal links. Unset: the `Host` of the request.
     pub public_url: Option<String>,
+    /// An org that also receives every other org's operational events
+    /// (`herald.*`, with the source org in `data.org`): the operator's
+    /// subscription for all orgs. Unset: each org gets only its own.
+    pub operational_org: Option<String>,
     /// Origins allowed to show the dashboard in an iframe (CSP
     /// `frame-ancestors`); their sessions use `SameSite=None` cookies.
     /// Empty: no site may frame it.
@@ -204,6 +208,7 @@ impl Default for Settings {
             listen: SocketAddr::from(([127, 0, 0, 1], 8080)),
             admin_token: None,
             public_url: None,
+            operational_org: None,
             ui_frame_ancestors: Vec::new(),
             data_dir: PathBuf::from("herald-data"),
             allow_http: false,

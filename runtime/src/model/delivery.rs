@@ -203,4 +203,14 @@ pub struct Delivery {
     pub next_attempt_at: Option<String>,
     /// The last error or filter reason.
     pub last_error: Option<String>,
+    /// For an ordered webhook keyed by a path: the event's key (its line).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ordering_key: Option<String>,
+    /// For a dead delivery of an ordered webhook: the delivery of the same
+    /// line sent next, because this one died.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub next_in_line: Option<String>,
+    /// The line it is in (an ordered webhook's), as stored.
+    #[serde(skip)]
+    pub line: Option<String>,
 }

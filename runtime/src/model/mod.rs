@@ -6,18 +6,21 @@
 //! - [`rules`]: the input rules of a webhook (what the API checks on save).
 //! - [`delivery`]: deliveries, attempts, statuses and error classes.
 //! - [`auto_disable`]: when a failing webhook is deactivated.
+//! - [`event_type`]: the event-type catalogue and event versions.
 //!
 //! Events and their input rules are in [`crate::event`].
 
 pub mod auto_disable;
 pub mod delivery;
 pub mod duration;
+pub mod event_type;
 pub mod rules;
 pub mod webhook;
 
 pub use auto_disable::{AutoDisable, Health};
 pub use delivery::*;
 pub use duration as duration_str;
+pub use event_type::{EventType, EventVersion};
 pub use webhook::*;
 
 use serde::{Deserialize, Serialize};

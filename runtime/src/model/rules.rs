@@ -87,6 +87,26 @@ pub fn rate_limit(limit: &super::RateLimit) -> Result<(), String> {
     Ok(())
 }
 
+/// Ordering: `webhook` or a dotted path into the envelope.
+pub fn ordering(ordering: &super::Ordering) -> Result<(), String> {
+    let key = &ordering.key;
+    if key == super::Ordering::WEBHOOK {
+        return Ok(());
+    }
+    if key.is_empty()
+        || key.len() > MAX_TEXT
+        || key.split('.').any(str::is_empty)
+        || key
+            .chars()
+            .any(|c| c == '|' || c.is_whitespace() || c.is_control())
+    {
+        return Err(format!(
+            "`ordering.key` {key:?}: use \"webhook\" (one line for all deliveries) or a dotted path into the event, e.g. \"data.order_id\""
+        ));
+    }
+    Ok(())
+}
+
 /// A retry schedule: at most [`MAX_RETRIES`] durations.
 pub fn retry_schedule(schedule: &[String]) -> Result<Vec<Duration>, String> {
     if schedule.len() > MAX_RETRIES {
@@ -127,6 +147,7 @@ mod tests {
                 op,
                 value,
             }],
+            version: None,
         }
     }
 

@@ -48,6 +48,12 @@ pub struct Trigger {
     /// Filters that must all match.
     #[serde(default)]
     pub filters: Vec<FilterRule>,
+    /// The catalogue version of the type's `data` this webhook receives
+    /// (converted from the newest by the type's `downgrade` plugins); the
+    /// newest when left out.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[schema(example = "v1")]
+    pub version: Option<String>,
 }
 
 /// How Herald authenticates to the receiver.
@@ -177,6 +183,28 @@ impl RateLimit {
     }
 }
 
+/// Ordered delivery: deliveries whose events share a key go one at a time,
+/// in publish order (a line per key, across every worker process).
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct Ordering {
+    /// `webhook` (one line for all its deliveries), or a dotted path into
+    /// the event envelope whose value is the key, e.g. `data.order_id`
+    /// (events without it share one line).
+    #[schema(example = "data.order_id")]
+    pub key: String,
+}
+
+impl Ordering {
+    /// The key that makes one line of all a webhook's deliveries.
+    pub const WEBHOOK: &'static str = "webhook";
+
+    /// The path the key is read from (`None`: one line for the webhook).
+    pub fn path(&self) -> Option<&str> {
+        (self.key != Self::WEBHOOK).then_some(self.key.as_str())
+    }
+}
+
 /// A webhook, as stored (secrets included; the API shows
 /// [`crate::api::webhooks::WebhookView`]).
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
@@ -214,6 +242,9 @@ pub struct Webhook {
     /// When it is deactivated for failing (none: its org's rule).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub auto_disable: Option<super::AutoDisable>,
+    /// Delivery in publish order per key (none: unordered).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub ordering: Option<Ordering>,
     /// Free text.
     pub description: Option<String>,
     /// Free JSON for the platform's own use.
@@ -231,5 +262,16 @@ impl Webhook {
     /// The event types it subscribes to.
     pub fn event_types(&self) -> impl Iterator<Item = &str> {
         self.triggers.iter().map(|t| t.event.as_str())
+    }
+
+    /// Its member in the trigger index: its id, and for an ordered webhook
+    /// `|` and the key's path (empty for one line per webhook), so that
+    /// publishing learns the ordering with the subscribers, at no cost to
+    /// unordered ones.
+    pub fn index_member(&self) -> String {
+        match &self.ordering {
+            None => self.id.clone(),
+            Some(o) => format!("{}|{}", self.id, o.path().unwrap_or_default()),
+        }
     }
 }

@@ -1,6 +1,7 @@
-//! The event-type catalogue, in the global slot: one hash, type → JSON.
+//! The event-type catalogue, in the global slot: one hash, type → JSON;
+//! every change is announced on the change feed ([`keys::CATALOGUE_CHANGED`]).
 
-use super::{decode, Store, StoreError};
+use super::{decode, keys, Store, StoreError};
 use serde::{de::DeserializeOwned, Serialize};
 use std::collections::HashMap;
 
@@ -11,13 +12,17 @@ impl Store {
         event_type: &str,
         entry: &T,
     ) -> Result<(), StoreError> {
-        let _: () = redis::cmd("HSET")
-            .arg(self.keys.event_types())
-            .arg(event_type)
-            .arg(serde_json::to_string(entry).unwrap_or_default())
-            .query_async(&mut self.con())
-            .await?;
-        Ok(())
+        let key = self.keys.event_types();
+        let mut pipe = redis::pipe();
+        pipe.atomic()
+            .hset(
+                &key,
+                event_type,
+                serde_json::to_string(entry).unwrap_or_default(),
+            )
+            .ignore();
+        super::webhooks::announce(&mut pipe, &key, keys::CATALOGUE_CHANGED);
+        self.run_with_scripts(&pipe).await
     }
 
     /// The whole catalogue, by type.

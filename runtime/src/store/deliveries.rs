@@ -43,6 +43,9 @@ impl FromHash for DeliveryRecord {
             created_ms: take("created_ms").and_then(|c| c.parse().ok()).unwrap_or(0),
             next_attempt_at: take("next_attempt_at"),
             last_error: take("last_error"),
+            ordering_key: take("ordering_key"),
+            next_in_line: take("next_in_line"),
+            line: take("line"),
         })
     }
 }

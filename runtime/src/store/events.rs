@@ -8,8 +8,10 @@
 //! index as it is, and the call is made again with those. The last index
 //! seen is kept per (org, type) in memory, so a publish is one round trip
 //! unless subscriptions changed since the previous publish of that type.
+//! An ordered webhook's member in the index carries its key's path, so the
+//! key is read here and its line named in `KEYS` ([`super::lines`]).
 
-use super::{scripts, Store, StoreError};
+use super::{lines, scripts, Store, StoreError};
 use crate::event::{Event, NewEvent};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -31,7 +33,8 @@ pub const MAX_BATCH: usize = 1000;
 /// Rounds of "the index changed, try again" before giving up.
 const MAX_ROUNDS: usize = 8;
 
-/// Sorted webhook ids by (org, event type).
+/// Sorted trigger index members (webhook ids, with an ordered webhook's
+/// key path) by (org, event type).
 type Subscribers = HashMap<(String, String), Arc<[String]>>;
 
 /// The subscribed webhooks last seen per (org, event type), sorted.
@@ -106,11 +109,30 @@ impl Store {
             .key(k.trigger_index(org, &event.event_type))
             .key(k.event(org, &event.id))
             .key(k.queue(k.shard_of(org)));
-        for (i, hook) in hooks.iter().enumerate() {
-            let delivery = format!("{}{:03x}", event.delivery_prefix, i + 1);
+        // Ordered webhooks' keys, read from the event once it is parsed
+        // (only when one of its subscribers is ordered).
+        let mut envelope: Option<serde_json::Value> = None;
+        let mut key_values = Vec::with_capacity(hooks.len());
+        for (i, member) in hooks.iter().enumerate() {
+            let (hook, path) = lines::split_member(member);
+            let delivery = k.delivery(org, &format!("{}{:03x}", event.delivery_prefix, i + 1));
             invocation
-                .key(k.delivery(org, &delivery))
+                .key(&delivery)
                 .key(k.webhook_deliveries(org, hook));
+            match path {
+                None => {
+                    invocation.key(delivery);
+                    key_values.push(String::new());
+                }
+                Some(path) => {
+                    let envelope = envelope.get_or_insert_with(|| {
+                        serde_json::from_str(&event.json).unwrap_or_default()
+                    });
+                    let value = lines::key_value(envelope, path);
+                    invocation.key(k.line(org, hook, &lines::key_hash(&value)));
+                    key_values.push(lines::shown(&value).to_string());
+                }
+            }
         }
         invocation
             .arg(&event.json)
@@ -122,8 +144,11 @@ impl Store {
             .arg(&event.event_type)
             .arg(org)
             .arg(&event.delivery_prefix);
-        for hook in hooks {
-            invocation.arg(hook);
+        for member in hooks {
+            invocation.arg(member);
+        }
+        for value in key_values {
+            invocation.arg(value);
         }
         invocation
     }

@@ -30,9 +30,12 @@ pub const INGEST: &str = "herald:ingest";
 pub const INGEST_GROUP: &str = "herald-ingest";
 /// The consumer group of every work stream, shared by all Herald processes.
 pub const GROUP: &str = "herald-workers";
-/// Pub/sub channel: the id of every webhook created, changed or deleted
-/// (each Herald process drops its cached copy).
+/// Pub/sub channel: the id of every webhook created, changed or deleted,
+/// and [`CATALOGUE_CHANGED`] (each Herald process drops its cached copy).
 pub const CHANGES: &str = "herald:changes";
+/// The message on [`CHANGES`] that says the event-type catalogue changed
+/// (webhook ids start with `wh_`, so it is never one).
+pub const CATALOGUE_CHANGED: &str = "event-types";
 
 /// A queue shard: the hash slot that holds a share of the orgs and their work.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -205,6 +208,13 @@ impl Keys {
     /// The active webhooks of an org subscribed to an event type: set.
     pub fn trigger_index(&self, org: &str, event_type: &str) -> String {
         format!("{}:idx:{org}:{event_type}", self.org_prefix(org))
+    }
+
+    /// An ordered webhook's line for one key (`key_hash`: a hash of the
+    /// key's value): list of delivery ids in publish order, the one in
+    /// flight first.
+    pub fn line(&self, org: &str, webhook: &str, key_hash: &str) -> String {
+        format!("{}:line:{webhook}:{key_hash}", self.org_prefix(org))
     }
 
     /// An event: hash {json, deliveries}.

@@ -10,6 +10,7 @@
 //!   secrets and credentials sealed on write and opened on read
 //!   ([`crate::secrets`]), and re-sealed under a new master key.
 //! - [`events`]: publishing (event stored and fanned out in one script).
+//! - [`lines`]: ordered delivery's lines (one per ordered webhook and key).
 //! - [`ingest_stream`]: the producer-facing ingest stream and its rejects.
 //! - [`queue`]: the sharded work streams, claims, take-over, due retries.
 //! - [`deliveries`]: delivery records, attempts, the log, re-queueing, stats.
@@ -33,6 +34,7 @@ pub mod events;
 pub mod health;
 pub mod ingest_stream;
 pub mod keys;
+pub mod lines;
 pub mod orgs;
 pub mod outcomes;
 pub mod page;

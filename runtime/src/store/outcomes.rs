@@ -2,9 +2,10 @@
 //! entries (so an outcome is never lost and never recorded twice for one
 //! claim), in groups: all the outcomes gathered for one shard go in one
 //! transaction (group commit), with per-webhook counters summed and one
-//! `XACK`/`XDEL` for all entries.
+//! `XACK`/`XDEL` for all entries. The final outcome of an ordered
+//! webhook's delivery lets the next of its line go in the same transaction.
 
-use super::{keys, now_ms, Shard, Store, StoreError};
+use super::{keys, now_ms, scripts, Shard, Store, StoreError};
 use crate::clock::rfc3339_ms;
 use crate::model::{Attempt, DeliveryStatus};
 use std::collections::{BTreeMap, BTreeSet, HashMap};
@@ -68,6 +69,9 @@ pub struct OutcomeWrite<'a> {
     pub outcome: &'a Outcome,
     /// The shard and queue entry to acknowledge with it.
     pub entry: (Shard, &'a str),
+    /// The ordered webhook's line it is in: a final outcome lets the next
+    /// one go.
+    pub line: Option<&'a str>,
 }
 
 /// Outcomes and acknowledgements gathered for writing, by shard.
@@ -248,6 +252,18 @@ impl Store {
             let dkey = k.delivery(w.org, w.delivery_id);
             pipe.hset_multiple(&dkey, &fields).ignore();
             pipe.expire(&dkey, ttl).ignore();
+            if let (Some(line), true) = (w.line, status.is_final()) {
+                let dead = matches!(w.outcome, Outcome::Dead);
+                pipe.cmd("EVAL")
+                    .arg(scripts::LINE_NEXT)
+                    .arg(3)
+                    .arg(line)
+                    .arg(k.queue(shard))
+                    .arg(&dkey)
+                    .arg(w.delivery_id)
+                    .arg(if dead { "1" } else { "0" })
+                    .ignore();
+            }
         }
         for ((org, webhook_id), counters) in &stats {
             let skey = k.webhook_stats(org, webhook_id, hour);

@@ -8,14 +8,22 @@ use std::sync::LazyLock;
 /// Stores an event and fans it out, all or nothing, idempotently.
 ///
 /// KEYS: 1 org record, 2 trigger index, 3 event, 4 work stream, then for
-/// the i-th webhook `4 + 2i - 1` its delivery record and `4 + 2i` its log.
+/// the i-th webhook `4 + 3i - 2` its delivery record, `4 + 3i - 1` its log
+/// and `4 + 3i` its line for this event's ordering key (an unordered
+/// webhook passes its delivery record again; it is not touched).
 /// ARGV: 1 event JSON, 2 retention seconds, 3 now ms, 4 now RFC 3339,
 /// 5 log bound, 6 event id, 7 event type, 8 org, 9 delivery id prefix,
-/// then the subscribed webhook ids the caller expects, sorted.
+/// then the trigger index members the caller expects, sorted (a webhook's
+/// id, and for an ordered one `|` and its key's path), then for each the
+/// event's ordering key (empty for unordered webhooks).
+///
+/// An ordered webhook's delivery joins the end of its line and is queued
+/// only when the line was empty (it is the head); the next is queued when
+/// the head ends ([`LINE_NEXT`]).
 ///
 /// Returns `{1, n}` (created, n deliveries), `{0, n}` (already published),
-/// `{-1, 0}` (no such org) or `{-2, 0, ids…}`: the trigger index differs
-/// from what the caller expected; nothing was written and `ids` is the
+/// `{-1, 0}` (no such org) or `{-2, 0, members…}`: the trigger index differs
+/// from what the caller expected; nothing was written and `members` is the
 /// index as it is (the caller retries with those keys).
 pub static PUBLISH: LazyLock<Script> = LazyLock::new(|| {
     Script::new(
@@ -25,7 +33,7 @@ local prev = redis.call('HGET', KEYS[3], 'deliveries')
 if prev then return {0, tonumber(prev)} end
 local hooks = redis.call('SMEMBERS', KEYS[2])
 table.sort(hooks)
-local n = #ARGV - 9
+local n = (#ARGV - 9) / 2
 local same = #hooks == n
 if same then
   for i = 1, n do
@@ -40,14 +48,26 @@ end
 local ttl, now, nowtxt, bound = tonumber(ARGV[2]), ARGV[3], ARGV[4], tonumber(ARGV[5])
 for i = 1, n do
   local did = ARGV[9] .. string.format('%03x', i)
-  local dk, log = KEYS[3 + 2 * i], KEYS[4 + 2 * i]
-  redis.call('HSET', dk, 'id', did, 'org', ARGV[8], 'webhook_id', ARGV[9 + i], 'event_id', ARGV[6],
+  local dk, log = KEYS[2 + 3 * i], KEYS[3 + 3 * i]
+  local member = ARGV[9 + i]
+  local bar = string.find(member, '|', 1, true)
+  local wid = member
+  if bar then wid = string.sub(member, 1, bar - 1) end
+  redis.call('HSET', dk, 'id', did, 'org', ARGV[8], 'webhook_id', wid, 'event_id', ARGV[6],
     'event_type', ARGV[7], 'status', 'pending', 'attempts', 0, 'created_at', nowtxt,
     'updated_at', nowtxt, 'created_ms', now)
   redis.call('EXPIRE', dk, ttl)
   redis.call('ZADD', log, now, did)
   if redis.call('ZCARD', log) > bound then redis.call('ZREMRANGEBYRANK', log, 0, -(bound + 1)) end
-  redis.call('XADD', KEYS[4], '*', 'd', did)
+  if bar then
+    local line = KEYS[4 + 3 * i]
+    redis.call('HSET', dk, 'line', line, 'ordering_key', ARGV[9 + n + i])
+    local waiting = redis.call('RPUSH', line, did)
+    redis.call('EXPIRE', line, ttl)
+    if waiting == 1 then redis.call('XADD', KEYS[4], '*', 'd', did) end
+  else
+    redis.call('XADD', KEYS[4], '*', 'd', did)
+  end
 end
 redis.call('HSET', KEYS[3], 'json', ARGV[1], 'deliveries', n)
 redis.call('EXPIRE', KEYS[3], ttl)
@@ -55,6 +75,28 @@ return {1, n}
 ",
     )
 });
+
+/// Ends the head of an ordered webhook's line: when delivery `ARGV[1]` is
+/// the head, it leaves the line and the next one (if any) is queued; with
+/// `ARGV[2]` = `1` (the head died), the dead delivery records which one went
+/// next (`next_in_line`). A delivery that is not the head (a duplicate, a
+/// replay) changes nothing.
+/// KEYS: 1 the line, 2 work stream, 3 the delivery. Returns 1 when the
+/// line moved on.
+///
+/// Sent whole (`EVAL`) inside the outcome's transaction: an `EVALSHA` there
+/// would fail the transaction after a Redis restart emptied the script
+/// cache, and the text is short (Redis keeps it compiled).
+pub const LINE_NEXT: &str = r"
+if redis.call('LINDEX', KEYS[1], 0) ~= ARGV[1] then return 0 end
+redis.call('LPOP', KEYS[1])
+local nxt = redis.call('LINDEX', KEYS[1], 0)
+if nxt then
+  redis.call('XADD', KEYS[2], '*', 'd', nxt)
+  if ARGV[2] == '1' then redis.call('HSET', KEYS[3], 'next_in_line', nxt) end
+end
+return 1
+";
 
 /// Moves due retries onto the work stream.
 /// KEYS: 1 retry set, 2 work stream. ARGV: 1 now ms, 2 limit. Returns how many.

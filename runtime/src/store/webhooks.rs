@@ -184,8 +184,9 @@ impl Store {
             .arg(id)
             .ignore();
         if let Some(prev) = previous {
+            let member = prev.index_member();
             for t in prev.event_types() {
-                pipe.srem(k.trigger_index(org, t), id).ignore();
+                pipe.srem(k.trigger_index(org, t), &member).ignore();
             }
             for r in plugin_refs(prev) {
                 pipe.srem(k.plugin_users(shard, r), id).ignore();
@@ -195,8 +196,9 @@ impl Store {
             pipe.sadd(k.plugin_users(shard, r), id).ignore();
         }
         if webhook.active {
+            let member = webhook.index_member();
             for t in webhook.event_types() {
-                pipe.sadd(k.trigger_index(org, t), id).ignore();
+                pipe.sadd(k.trigger_index(org, t), &member).ignore();
             }
         }
         if webhook.active && !previous.is_some_and(|p| p.active) {
@@ -220,8 +222,9 @@ impl Store {
         let mut pipe = redis::pipe();
         pipe.atomic().del(k.webhook(org, id)).ignore();
         pipe.zrem(k.org_webhooks(org), id).ignore();
+        let member = webhook.index_member();
         for t in webhook.event_types() {
-            pipe.srem(k.trigger_index(org, t), id).ignore();
+            pipe.srem(k.trigger_index(org, t), &member).ignore();
         }
         for r in plugin_refs(webhook) {
             pipe.srem(k.plugin_users(shard, r), id).ignore();
@@ -245,7 +248,7 @@ impl Store {
     /// Runs a transaction that calls [`scripts::UNPARK`] or
     /// [`scripts::ANNOUNCE`]; when Redis lost its script cache (a restart;
     /// nothing of the transaction ran), loads them and sends it again.
-    async fn run_with_scripts(&self, pipe: &redis::Pipeline) -> Result<(), StoreError> {
+    pub(super) async fn run_with_scripts(&self, pipe: &redis::Pipeline) -> Result<(), StoreError> {
         let mut con = self.con();
         match pipe.query_async::<()>(&mut con).await {
             Err(e) if e.kind() == redis::ErrorKind::Server(redis::ServerErrorKind::NoScript) => {
@@ -310,7 +313,7 @@ fn plugin_refs(w: &Webhook) -> impl Iterator<Item = &str> {
 
 /// Adds to `pipe` the announcement of a change of webhook `id` (stored at
 /// `key`) on [`keys::CHANGES`], placed in `key`'s slot ([`scripts::ANNOUNCE`]).
-fn announce(pipe: &mut redis::Pipeline, key: &str, id: &str) {
+pub(super) fn announce(pipe: &mut redis::Pipeline, key: &str, id: &str) {
     pipe.invoke_script(scripts::ANNOUNCE.key(key).arg(keys::CHANGES).arg(id))
         .ignore();
 }

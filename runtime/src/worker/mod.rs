@@ -72,6 +72,7 @@ pub async fn run(app: Arc<App>, reader: Store, shutdown: CancellationToken) {
     let (recorder, writer) = Recorder::spawn(app.store.clone(), window);
     let permits = Arc::new(Semaphore::new(app.settings.worker_concurrency));
     let limiter = Arc::new(crate::rate::Limiter::default());
+    let destinations = crate::destination::Destinations::new(&app.metrics);
     let failing = Arc::new(health::Failing::default());
     let lanes = Lanes::new(
         app.settings.slow_lane_concurrency,
@@ -172,6 +173,7 @@ pub async fn run(app: Arc<App>, reader: Store, shutdown: CancellationToken) {
                     lanes: lanes.clone(),
                     permits: permits.clone(),
                     limiter: limiter.clone(),
+                    destinations: destinations.clone(),
                     stop: shutdown.clone(),
                     failing: failing.clone(),
                 },

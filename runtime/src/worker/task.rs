@@ -6,6 +6,7 @@ use super::health;
 use super::{lock, InFlight};
 use crate::app::App;
 use crate::attempt::{self, Filters};
+use crate::destination::{self, Destinations, Entry};
 use crate::event::Event;
 use crate::lanes::{Held, Lanes, SlowPlace};
 use crate::model::ErrorClass;
@@ -57,6 +58,8 @@ pub(super) struct Ctx {
     /// webhook's rate limit).
     pub(super) permits: Arc<tokio::sync::Semaphore>,
     pub(super) limiter: Arc<Limiter>,
+    /// Adaptive concurrency and circuits per receiver `host:port`.
+    pub(super) destinations: Arc<Destinations>,
     /// The worker is stopping.
     pub(super) stop: tokio_util::sync::CancellationToken,
     /// Webhooks this process saw failing.
@@ -166,6 +169,30 @@ async fn rate_limited(
     }
 }
 
+/// A slot of the webhook's destination (see [`crate::destination`]); while
+/// it waits for one, its main place (if it holds one) is given back, and
+/// taken again after if one is free.
+async fn destination_slot(ctx: &Ctx, webhook: &crate::model::Webhook, place: &mut Place) -> Entry {
+    let key = destination::key_of(&webhook.url);
+    match ctx.destinations.try_enter(&key) {
+        Ok(entry) => entry,
+        Err(waiting) => {
+            let main = matches!(place, Place::Main(_));
+            if main {
+                *place = Place::Held;
+            }
+            let max_wait = ctx.app.settings.visibility_timeout / 4;
+            let entry = waiting.wait(max_wait, &ctx.stop).await;
+            if main && matches!(entry, Entry::Go(_)) {
+                if let Ok(permit) = ctx.permits.clone().try_acquire_owned() {
+                    *place = Place::Main(permit);
+                }
+            }
+            entry
+        }
+    }
+}
+
 /// Releases held deliveries (a failure only leaves them to come back at
 /// their deadline).
 async fn release(app: &App, held: &[(Shard, &str)]) {
@@ -230,7 +257,35 @@ async fn handle(
     }
     let Some(event) = event else {
         tracing::warn!(delivery = %delivery.id, "the event is gone (expired or corrupt); dropping the delivery");
+        if delivery.line.is_some() {
+            // Its line must not wait for it: dead, and the next one goes.
+            return recorder
+                .record(
+                    delivery,
+                    webhook.url.clone(),
+                    None,
+                    Outcome::Dead,
+                    entry(claimed),
+                )
+                .await;
+        }
         return recorder.ack(entry(claimed)).await;
+    };
+    let mut slot = match destination_slot(ctx, &webhook, place).await {
+        Entry::Go(slot) => Some(slot),
+        Entry::Later(until_ms) => {
+            // Not sent: not an attempt; back on the queue at that time.
+            app.metrics.destination_deferred.inc();
+            return recorder
+                .record(
+                    delivery,
+                    String::new(),
+                    None,
+                    Outcome::Held { until_ms },
+                    entry(claimed),
+                )
+                .await;
+        }
     };
     let number = delivery.attempts + 1;
     let started = Instant::now();
@@ -241,7 +296,12 @@ async fn handle(
         r = &mut run => r,
         () = tokio::time::sleep(ctx.lanes.slow_after()) => {
             // Still unanswered: the webhook is slow; this attempt gives its
-            // main place back if the slow lane has room.
+            // main place back if the slow lane has room, and its
+            // destination's slot at once (the slow lane bounds hanging
+            // attempts; its destination's other webhooks go on).
+            if let Some(slot) = slot.take() {
+                slot.finish(destination::Signal::NotSent);
+            }
             if matches!(place, Place::Main(_)) {
                 if let Some(slow) = ctx.lanes.promote(&webhook.id) {
                     *place = Place::Slow(slow);
@@ -258,6 +318,9 @@ async fn handle(
                 .as_ref()
                 .is_some_and(|e| e.class == ErrorClass::Timeout)
     });
+    if let Some(slot) = slot {
+        slot.finish(destination::signal_of(record.as_ref(), &result));
+    }
     let released = ctx.lanes.finished(&webhook.id, in_time, now_ms());
     app.metrics
         .attempts

@@ -5,8 +5,8 @@
 
 use super::super::{ApiError, AppState};
 use crate::model::{
-    rules, Auth, AutoDisable, PluginChain, PluginRef, RateLimit, RetryPolicy, SignatureScheme,
-    Trigger, Webhook,
+    rules, Auth, AutoDisable, Ordering, PluginChain, PluginRef, RateLimit, RetryPolicy,
+    SignatureScheme, Trigger, Webhook,
 };
 use crate::plugin::World;
 use serde::Deserialize;
@@ -57,6 +57,12 @@ pub struct WebhookInput {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<AutoDisable>, nullable)]
     pub auto_disable: Option<Option<AutoDisable>>,
+    /// Delivery in publish order per key: `{"key": "data.order_id"}` (a
+    /// dotted path into the event) or `{"key": "webhook"}` (one line); `null`
+    /// removes it (default: none, unordered).
+    #[serde(default, deserialize_with = "present")]
+    #[schema(value_type = Option<Ordering>, nullable)]
+    pub ordering: Option<Option<Ordering>>,
     /// Free text.
     #[schema(max_length = 4096)]
     pub description: Option<String>,
@@ -108,6 +114,9 @@ impl WebhookInput {
         }
         if let Some(Some(rule)) = &self.auto_disable {
             rule.check()?;
+        }
+        if let Some(Some(ordering)) = &self.ordering {
+            rules::ordering(ordering)?;
         }
         if let Some(d) = &self.description {
             rules::description(d)?;
@@ -168,6 +177,9 @@ pub async fn apply(state: &AppState, w: &mut Webhook, input: WebhookInput) -> Re
     if let Some(rule) = input.auto_disable {
         w.auto_disable = rule;
     }
+    if let Some(ordering) = input.ordering {
+        w.ordering = ordering;
+    }
     if input.description.is_some() {
         w.description = input.description;
     }
@@ -183,6 +195,11 @@ async fn check_catalogue(state: &AppState, triggers: &[Trigger]) -> Result<(), A
         .map(|(t, _, _)| *t)
         .collect();
     for (i, t) in triggers.iter().enumerate() {
+        if crate::operational::is_own(&t.event) && t.version.is_some() {
+            return Err(ApiError::invalid(format!(
+                "`triggers[{i}].version`: Herald's operational types have no versions"
+            )));
+        }
         if crate::operational::is_own(&t.event) && !own.contains(&t.event.as_str()) {
             return Err(ApiError::invalid(format!(
                 "`triggers[{i}].event`: {:?} is not one of Herald's operational types ({})",
@@ -193,7 +210,12 @@ async fn check_catalogue(state: &AppState, triggers: &[Trigger]) -> Result<(), A
     }
     let catalogue = super::super::event_types::catalogue(state).await?;
     if catalogue.is_empty() {
-        return Ok(());
+        return match triggers.iter().position(|t| t.version.is_some()) {
+            Some(i) => Err(ApiError::invalid(format!(
+                "`triggers[{i}].version`: the event-type catalogue declares no versions"
+            ))),
+            None => Ok(()),
+        };
     }
     for (i, t) in triggers.iter().enumerate() {
         if crate::operational::is_own(&t.event) {
@@ -208,6 +230,17 @@ async fn check_catalogue(state: &AppState, triggers: &[Trigger]) -> Result<(), A
                 known.join(", ")
             )));
         };
+        if let Some(version) = &t.version {
+            if entry.versions.is_empty() {
+                return Err(ApiError::invalid(format!(
+                    "`triggers[{i}].version`: {} declares no versions in the catalogue",
+                    t.event
+                )));
+            }
+            entry
+                .steps_to(version)
+                .map_err(|e| ApiError::invalid(format!("`triggers[{i}].version`: {e}")))?;
+        }
         if entry.filterable.is_empty() {
             continue;
         }
@@ -232,30 +265,8 @@ async fn check_plugins(state: &AppState, chain: &PluginChain) -> Result<(), ApiE
     ];
     for (refs, world, field) in lists {
         for (i, r) in refs.iter().enumerate() {
-            let plugin = state.plugins.get(&r.plugin).await.map_err(|e| match e {
-                crate::cache::PluginLookupError::Store(s) => ApiError::from(s),
-                other => ApiError::invalid(format!("`plugins.{field}[{i}]`: {other}")),
-            })?;
-            if plugin.world() != world {
-                return Err(ApiError::invalid(format!(
-                    "`plugins.{field}[{i}]`: {} is a {} plugin; it cannot be used in `{field}`",
-                    r.plugin,
-                    plugin.world()
-                )));
-            }
-            let (host, reference, config) =
-                (state.host.clone(), r.plugin.clone(), r.config.to_string());
-            let (result, _) = tokio::task::spawn_blocking(move || {
-                host.check_config(&plugin, &reference, &config)
-            })
-            .await
-            .map_err(ApiError::internal)?;
-            if let Err(e) = result {
-                return Err(ApiError::invalid(format!(
-                    "`plugins.{field}[{i}].config` rejected by {}: {e}",
-                    r.plugin
-                )));
-            }
+            super::super::plugins::check_use(state, r, world, &format!("plugins.{field}[{i}]"))
+                .await?;
         }
     }
     Ok(())

@@ -12,8 +12,8 @@ use super::orgs::require;
 use super::page::{Page, PageQuery};
 use super::{ApiError, AppState, Body, Path, Query};
 use crate::model::{
-    Auth, AutoDisable, PluginChain, RateLimit, RetryPolicy, Secret, SignatureScheme, Trigger,
-    Webhook,
+    Auth, AutoDisable, Ordering, PluginChain, RateLimit, RetryPolicy, Secret, SignatureScheme,
+    Trigger, Webhook,
 };
 use axum::http::StatusCode;
 use axum::Json;
@@ -56,6 +56,8 @@ pub struct WebhookView {
     pub rate_limit: Option<RateLimit>,
     /// When Herald deactivates it for failing (`null`: its org's rule).
     pub auto_disable: Option<AutoDisable>,
+    /// Delivery in publish order per key (`null`: unordered).
+    pub ordering: Option<Ordering>,
     /// Free text.
     pub description: Option<String>,
     /// Free JSON for the platform's own use.
@@ -99,6 +101,7 @@ impl From<&Webhook> for WebhookView {
             plugins: w.plugins.clone(),
             rate_limit: w.rate_limit,
             auto_disable: w.auto_disable,
+            ordering: w.ordering.clone(),
             description: w.description.clone(),
             metadata: w.metadata.clone(),
             disabled_reason: w.disabled_reason.clone(),
@@ -153,6 +156,7 @@ pub async fn create(
         plugins: PluginChain::default(),
         rate_limit: None,
         auto_disable: None,
+        ordering: None,
         description: None,
         metadata: None,
         disabled_reason: None,

@@ -13,8 +13,9 @@
 //! peak RSS and CPU seconds, Redis's CPU seconds, and the rate a bare hyper
 //! client reaches against the same receiver (this machine's limit for it).
 //! Scenarios: `plain`, `plugins`, `fanout`, `failing`, `slow`, `latency`,
-//! and `drain` (publish first with `--role api`, then measure a `--role
-//! worker` process delivering the backlog: delivery without publishing);
+//! `ordered` (ordered delivery by `data.k` over 100 keys) and `drain`
+//! (publish first with `--role api`, then measure a `--role worker` process
+//! delivering the backlog: delivery without publishing);
 //! `cluster` (one redis-server vs a 3-master Redis Cluster, 1 and 2 worker
 //! processes, work over 24 orgs) and `memory` (Redis bytes per pending and
 //! per kept delivery); `ui-log` (the dashboard's requests against a log of
@@ -64,6 +65,8 @@ struct Scenario {
     /// `--role worker` process and measure it draining the backlog: the
     /// delivery path alone, without publishing competing for the cores.
     backlog: bool,
+    /// Ordered delivery by `data.k`, over this many keys.
+    ordering_keys: Option<u64>,
 }
 
 impl Scenario {
@@ -78,6 +81,7 @@ impl Scenario {
             fail_every: None,
             rate: None,
             backlog: false,
+            ordering_keys: None,
         }
     }
 }
@@ -121,6 +125,9 @@ async fn run(s: &Scenario, batch: usize, idle_wait: Duration) {
     for i in 0..s.webhooks {
         let mut hook = json!({"name": format!("w{i}"), "url": format!("http://127.0.0.1:{}/hook", recv.port), "active": true,
                               "triggers": [{"event": "order.created"}], "retry": {"schedule": ["1s", "5s"]}});
+        if s.ordering_keys.is_some() {
+            hook["ordering"] = json!({"key": "data.k"});
+        }
         if s.plugins {
             hook["plugins"] = json!({
                 "filters": [{"plugin": "threshold@1.0.0", "config": {"path": "data.total", "above": 10}}],
@@ -138,6 +145,7 @@ async fn run(s: &Scenario, batch: usize, idle_wait: Duration) {
         .map(|_| {
             let (h, org, next) = (h.clone(), org.clone(), next.clone());
             let (events, rate, batch) = (s.events as u64, s.rate, batch as u64);
+            let keys = s.ordering_keys.unwrap_or(1);
             tokio::spawn(async move {
                 loop {
                     let i = next.fetch_add(batch, Ordering::Relaxed);
@@ -149,7 +157,7 @@ async fn run(s: &Scenario, batch: usize, idle_wait: Duration) {
                         tokio::time::sleep_until(due.into()).await;
                     }
                     let event = || {
-                        let data = json!({"t": now_us(), "total": 42, "customer": {"email": "a@b.c", "name": "Ada"},
+                        let data = json!({"t": now_us(), "k": i % keys, "total": 42, "customer": {"email": "a@b.c", "name": "Ada"},
                                           "items": [{"sku": "A-1", "qty": 2}, {"sku": "B-7", "qty": 1}]});
                         json!({"type": "order.created", "data": data})
                     };
@@ -252,9 +260,38 @@ async fn run(s: &Scenario, batch: usize, idle_wait: Duration) {
     );
 }
 
+/// What `--help` prints.
+const USAGE: &str = "\
+usage: herald-bench [scenario ...] [--events N] [--batch B] [--idle-wait S]
+
+Runs the named scenarios (all of the first group when none is named) against
+its own redis-server, the herald binary and a loopback receiver.
+
+scenarios run when none is named:
+  plain      N events to one webhook, one event per publish request
+  plugins    N/2 events through a filter and a transform plugin
+  fanout     N/100 events to 100 webhooks
+  failing    N/2 events, every 5th request answered 500 (retried)
+  slow       N/5 events to a receiver that answers after 200 ms
+  latency    N/5 (at most 20,000) events offered at 2,000/s
+  drain      N events published first, then one worker delivers the backlog
+  ordered    N/2 events to a webhook ordered by data.k over 100 keys
+scenarios run only when named:
+  cluster, memory, abusive-plugins, hanging, ui-log
+
+options:
+  --events N     events per scenario (default 100000)
+  --batch B      events per publish request, 1 to 1000 (default 1)
+  --idle-wait S  seconds before reading idle RSS (default 2)
+  --help, -h     this text";
+
 #[tokio::main]
 async fn main() {
     let args: Vec<String> = std::env::args().skip(1).collect();
+    if args.iter().any(|a| a == "--help" || a == "-h") {
+        println!("{USAGE}");
+        return;
+    }
     let events = args
         .iter()
         .position(|a| a == "--events")
@@ -305,6 +342,10 @@ async fn main() {
         Scenario {
             backlog: true,
             ..Scenario::new("drain", events)
+        },
+        Scenario {
+            ordering_keys: Some(100),
+            ..Scenario::new("ordered", events / 2)
         },
     ];
     for s in all

@@ -8,6 +8,7 @@ mod contracts;
 mod misbehaving;
 mod network_policy;
 mod operational;
+mod ordering;
 mod plugin_languages;
 mod plugin_pause;
 mod plugins_in_path;
@@ -16,6 +17,8 @@ mod retries;
 mod signing;
 mod slow_lane;
 mod streams_and_outcomes;
+mod throttling;
+mod versioning;
 
 use base64::Engine as _;
 use herald_e2e::backend::UsesRedis;

@@ -198,3 +198,70 @@ fn types(got: &[Received]) -> Vec<String> {
         .filter_map(|r| r.json()["type"].as_str().map(String::from))
         .collect()
 }
+
+/// The operator's org (`HERALD_OPERATIONAL_ORG`) gets every org's
+/// operational events, each naming its source org, besides the org itself.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn the_operator_watches_every_org_from_its_own() {
+    use herald::serve::Role;
+    use herald_e2e::herald::{trusting_settings, HeraldInProcess};
+    let (redis, ca) = (TestRedis::start(), TestCa::new());
+    let ops_rx = Receiver::ok(Some(ca.server.clone())).await;
+    let down_rx = Receiver::start(Some(ca.server.clone()), answer(|_| 500)).await;
+    let api = HeraldInProcess::start(trusting_settings(&redis, &ca), Role::Api).await;
+    let operator = api.org().await;
+    let watch = json!({"name": "all orgs", "url": ops_rx.url(), "active": true,
+        "triggers": [{"event": "herald.delivery.dead"}]});
+    api.webhook(&operator, watch.clone()).await;
+    let customers = [api.org().await, api.org().await];
+    let own_rx = Receiver::ok(Some(ca.server.clone())).await;
+    api.webhook(
+        &customers[0],
+        with_fields(watch.clone(), json!({"url": own_rx.url()})),
+    )
+    .await;
+    let mut settings = trusting_settings(&redis, &ca);
+    settings.operational_org = Some(operator.clone());
+    let _worker = HeraldInProcess::start(settings, Role::Worker).await;
+    let mut dead = Vec::new();
+    for org in &customers {
+        let hook = api
+            .webhook(
+                org,
+                json!({"name": "down", "url": down_rx.url(), "active": true,
+                    "triggers": [{"event": "order.created"}], "retry": {"schedule": []}}),
+            )
+            .await;
+        dead.push(hook["id"].as_str().expect("id").to_string());
+        api.publish(org, json!({"type": "order.created", "data": {}}))
+            .await;
+    }
+    let got = ops_rx.wait_for(2, WAIT).await;
+    let mut seen: Vec<(String, String)> = got
+        .iter()
+        .map(|r| {
+            let body = r.json();
+            assert_eq!(body["type"], "herald.delivery.dead", "{body}");
+            (
+                body["data"]["org"].as_str().unwrap_or_default().to_string(),
+                body["data"]["webhook_id"]
+                    .as_str()
+                    .unwrap_or_default()
+                    .to_string(),
+            )
+        })
+        .collect();
+    seen.sort();
+    let mut expected: Vec<(String, String)> = customers
+        .iter()
+        .cloned()
+        .zip(dead.iter().cloned())
+        .collect();
+    expected.sort();
+    assert_eq!(seen, expected);
+    // The org still gets its own, as before (without `org`).
+    let own = own_rx.wait_for(1, WAIT).await;
+    let body = own[0].json();
+    assert_eq!(body["data"]["webhook_id"], dead[0].as_str(), "{body}");
+    assert!(body["data"].get("org").is_none(), "{body}");
+}

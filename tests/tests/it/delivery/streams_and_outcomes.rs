@@ -71,7 +71,9 @@ async fn a_burst_of_mixed_outcomes_is_recorded_exactly() {
     const EVENTS: usize = 300;
     let (redis, ca) = (TestBackend::start(), TestCa::new());
     let ok = Receiver::ok(Some(ca.server.clone())).await;
-    let failing = Receiver::start(Some(ca.server.clone()), answer(|_| 500)).await;
+    // A 4xx: failed attempts, retried, then dead (a receiver answering 5xx
+    // to everything would soon have its circuit opened: see `throttling`).
+    let failing = Receiver::start(Some(ca.server.clone()), answer(|_| 422)).await;
     let h = herald(&redis, &ca).await;
     let org = h.org().await;
     let ok_hook = h

@@ -1,0 +1,456 @@
+//! Adaptive throttling and circuit breaking per destination (a receiver's
+//! `host:port`, shared by every webhook that points there), in each worker
+//! process:
+//!
+//! - **Concurrency** (AIMD, as TCP does with its window): each destination
+//!   may have `limit` attempts in flight. The limit starts at
+//!   [`INITIAL_LIMIT`], grows by one per success while it is used (slow
+//!   start) up to the threshold the last cut set, and by one per limit's
+//!   worth of successes above it; a 429, a 503, a timeout or a connection,
+//!   DNS or TLS failure halves it (once per round: only a request sent
+//!   after the last cut can cut again, so one burst of failures is one cut
+//!   and fast failures cannot churn through the queue). A `Retry-After` on a 429 or 503 pauses
+//!   the whole destination until then.
+//! - **Circuit**: after [`OPEN_AFTER`] failed attempts in a row (a 503, a
+//!   timeout, a connection, DNS or TLS failure, or any other 5xx; a 429 is
+//!   an answer, not a failure) the circuit opens and nothing is sent to the
+//!   destination for a while (2 s, doubling up to 30 s while it stays
+//!   down); then one delivery probes it (half-open): success closes it,
+//!   failure opens it again.
+//!
+//! Deliveries that cannot go (circuit open, destination paused, or no slot
+//! within the wait allowed) are not attempted: the worker puts them back on
+//! the queue without counting an attempt, until the circuit's next probe
+//! or the end of the pause (or a second later when it was full). Waiting for a slot costs no delivery place (other
+//! destinations are served meanwhile); at most [`MAX_WAITING`] wait per
+//! process.
+
+use crate::metrics::{DestinationLabel, Metrics};
+use prometheus_client::metrics::{family::Family, gauge::Gauge};
+use std::collections::{HashMap, VecDeque};
+use std::sync::atomic::{AtomicUsize, Ordering as AtomicOrdering};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+use tokio::sync::oneshot;
+
+/// The concurrency a destination starts with.
+pub const INITIAL_LIMIT: f64 = 16.0;
+/// The highest limit (the worker's concurrency bounds it anyway).
+const MAX_LIMIT: f64 = 10_000.0;
+/// Failed attempts in a row that open the circuit.
+pub const OPEN_AFTER: u32 = 5;
+/// How long the circuit first stays open.
+const FIRST_OPEN: Duration = Duration::from_secs(2);
+/// The longest the circuit stays open before a probe.
+const MAX_OPEN: Duration = Duration::from_secs(30);
+/// Deliveries waiting for a slot in this process, at most.
+pub const MAX_WAITING: usize = 512;
+/// Destinations kept (the least recently used idle ones are dropped).
+const MAX_DESTINATIONS: usize = 10_000;
+
+/// What an attempt said about its destination.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Signal {
+    /// A 2xx.
+    Success,
+    /// The receiver answered something else that is not an overload or a
+    /// server error (a 4xx): it is up.
+    Answered,
+    /// A 429: cut the limit; with the receiver's `Retry-After`, pause the
+    /// destination. Not a failure of the receiver (it answered).
+    Throttled(Option<Duration>),
+    /// 503, timeout, connection, DNS or TLS failure: cut the limit (and
+    /// pause on a 503's `Retry-After`), and count a failure.
+    Overload(Option<Duration>),
+    /// Another server error: counts toward opening the circuit.
+    Failure,
+    /// Nothing was sent (filtered, a plugin failed, blocked by policy), or
+    /// the attempt moved to the slow lane (hanging receivers are bounded
+    /// there, per webhook).
+    NotSent,
+}
+
+/// Whether a delivery may go now.
+pub enum Entry {
+    /// It holds a slot until [`Slot::finish`].
+    Go(Slot),
+    /// Not now: back on the queue until this Unix ms (not an attempt).
+    Later(i64),
+}
+
+/// A circuit's state.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Circuit {
+    Closed,
+    /// Nothing goes until `until`; the next open lasts `next`.
+    Open {
+        until: Instant,
+        next: Duration,
+    },
+    /// One probe is in flight; a failure opens it for `next`.
+    HalfOpen {
+        next: Duration,
+    },
+}
+
+struct Destination {
+    limit: f64,
+    /// Below it the limit grows by one per success (slow start).
+    threshold: f64,
+    in_flight: u32,
+    last_cut: Option<Instant>,
+    failures: u32,
+    circuit: Circuit,
+    paused_until: Option<Instant>,
+    waiters: VecDeque<oneshot::Sender<()>>,
+    used: Instant,
+}
+
+impl Destination {
+    fn new(now: Instant) -> Self {
+        Destination {
+            limit: INITIAL_LIMIT,
+            threshold: MAX_LIMIT,
+            in_flight: 0,
+            last_cut: None,
+            failures: 0,
+            circuit: Circuit::Closed,
+            paused_until: None,
+            waiters: VecDeque::new(),
+            used: now,
+        }
+    }
+
+    fn has_room(&self) -> bool {
+        f64::from(self.in_flight) < self.limit.floor().max(1.0)
+    }
+}
+
+/// Every destination this process sends to.
+pub struct Destinations {
+    map: Mutex<HashMap<String, Destination>>,
+    limits: Family<DestinationLabel, Gauge>,
+    circuits: Family<DestinationLabel, Gauge>,
+    waiting: AtomicUsize,
+}
+
+/// A slot held by one attempt.
+pub struct Slot {
+    destinations: Arc<Destinations>,
+    key: String,
+    started: Instant,
+    done: bool,
+}
+
+impl Slot {
+    /// Gives the slot back with what the attempt said.
+    pub fn finish(mut self, signal: Signal) {
+        self.done = true;
+        self.destinations
+            .finish(&self.key, signal, self.started, Instant::now());
+    }
+}
+
+impl Drop for Slot {
+    fn drop(&mut self) {
+        if !self.done {
+            self.destinations
+                .finish(&self.key, Signal::NotSent, self.started, Instant::now());
+        }
+    }
+}
+
+/// A delivery waiting for a slot of a full destination.
+pub struct Waiting {
+    destinations: Arc<Destinations>,
+    key: String,
+    rx: oneshot::Receiver<()>,
+}
+
+impl Waiting {
+    /// Waits for a slot, at most `max_wait` (or until `stop`); then a time
+    /// to come back instead.
+    pub async fn wait(
+        mut self,
+        max_wait: Duration,
+        stop: &tokio_util::sync::CancellationToken,
+    ) -> Entry {
+        let granted = tokio::select! {
+            r = tokio::time::timeout(max_wait, &mut self.rx) => matches!(r, Ok(Ok(()))),
+            () = stop.cancelled() => false,
+        };
+        let d = &self.destinations;
+        d.waiting.fetch_sub(1, AtomicOrdering::Relaxed);
+        if granted {
+            return Entry::Go(d.slot(&self.key));
+        }
+        // Slots are handed over under the lock: one may have come just now.
+        let map = d.lock();
+        if self.rx.try_recv().is_ok() {
+            drop(map);
+            return Entry::Go(d.slot(&self.key));
+        }
+        drop(self.rx);
+        drop(map);
+        let now = Instant::now();
+        Entry::Later(unix_ms(now + Duration::from_secs(1), now))
+    }
+}
+
+/// The destination of a URL: its `host:port` (port by scheme when absent).
+pub fn key_of(url: &str) -> String {
+    let Ok(uri) = url.parse::<http::Uri>() else {
+        return url.to_string();
+    };
+    let host = uri.host().unwrap_or_default().to_ascii_lowercase();
+    let port = uri
+        .port_u16()
+        .unwrap_or(if uri.scheme_str() == Some("http") {
+            80
+        } else {
+            443
+        });
+    format!("{host}:{port}")
+}
+
+impl Destinations {
+    /// None yet; `metrics` gets each throttled or open one's state.
+    pub fn new(metrics: &Metrics) -> Arc<Self> {
+        Arc::new(Destinations {
+            map: Mutex::new(HashMap::new()),
+            limits: metrics.destination_limit.clone(),
+            circuits: metrics.destination_circuit.clone(),
+            waiting: AtomicUsize::new(0),
+        })
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Destination>> {
+        self.map.lock().unwrap_or_else(|p| p.into_inner())
+    }
+
+    /// Asks to send to `key`: a slot or a time to come back when that is
+    /// decided at once; otherwise the caller must wait ([`Waiting::wait`]).
+    pub fn try_enter(self: &Arc<Self>, key: &str) -> Result<Entry, Waiting> {
+        let now = Instant::now();
+        let mut map = self.lock();
+        if map.len() >= MAX_DESTINATIONS && !map.contains_key(key) {
+            evict_idle(&mut map);
+        }
+        let d = map
+            .entry(key.to_string())
+            .or_insert_with(|| Destination::new(now));
+        d.used = now;
+        match d.circuit {
+            Circuit::Open { until, next } if now >= until => {
+                // This delivery probes it.
+                d.circuit = Circuit::HalfOpen { next };
+                d.in_flight += 1;
+                self.show(key, d);
+                return Ok(Entry::Go(self.slot(key)));
+            }
+            Circuit::Open { until, .. } => return Ok(Entry::Later(unix_ms(until, now))),
+            Circuit::HalfOpen { .. } => return Ok(Entry::Later(unix_ms(now + FIRST_OPEN, now))),
+            Circuit::Closed => {}
+        }
+        if let Some(until) = d.paused_until.filter(|u| *u > now) {
+            return Ok(Entry::Later(unix_ms(until, now)));
+        }
+        if d.has_room() && d.waiters.is_empty() {
+            d.in_flight += 1;
+            return Ok(Entry::Go(self.slot(key)));
+        }
+        if self.waiting.load(AtomicOrdering::Relaxed) >= MAX_WAITING {
+            return Ok(Entry::Later(unix_ms(now + Duration::from_secs(1), now)));
+        }
+        let (tx, rx) = oneshot::channel();
+        d.waiters.push_back(tx);
+        self.waiting.fetch_add(1, AtomicOrdering::Relaxed);
+        Err(Waiting {
+            destinations: self.clone(),
+            key: key.to_string(),
+            rx,
+        })
+    }
+
+    /// [`Destinations::try_enter`], waiting when it must (at most
+    /// `max_wait`, or until `stop`).
+    pub async fn enter(
+        self: &Arc<Self>,
+        key: &str,
+        max_wait: Duration,
+        stop: &tokio_util::sync::CancellationToken,
+    ) -> Entry {
+        match self.try_enter(key) {
+            Ok(entry) => entry,
+            Err(waiting) => waiting.wait(max_wait, stop).await,
+        }
+    }
+
+    fn slot(self: &Arc<Self>, key: &str) -> Slot {
+        Slot {
+            destinations: self.clone(),
+            key: key.to_string(),
+            started: Instant::now(),
+            done: false,
+        }
+    }
+
+    /// Whether a delivery to `key` would be held now (its circuit open or
+    /// the destination paused); for tests and the worker's fast path.
+    pub fn is_blocked(&self, key: &str) -> bool {
+        let now = Instant::now();
+        self.lock().get(key).is_some_and(|d| {
+            matches!(d.circuit, Circuit::Open { until, .. } if until > now)
+                || d.paused_until.is_some_and(|u| u > now)
+        })
+    }
+
+    fn finish(&self, key: &str, signal: Signal, started: Instant, now: Instant) {
+        let mut map = self.lock();
+        let Some(d) = map.get_mut(key) else { return };
+        d.in_flight = d.in_flight.saturating_sub(1);
+        match signal {
+            Signal::Success | Signal::Answered => {
+                d.failures = 0;
+                d.circuit = Circuit::Closed;
+                if signal == Signal::Success && f64::from(d.in_flight + 1) >= d.limit / 2.0 {
+                    // Slow start below the threshold the last cut set,
+                    // one per limit's worth of successes above it.
+                    d.limit += if d.limit < d.threshold {
+                        1.0
+                    } else {
+                        1.0 / d.limit
+                    };
+                    d.limit = d.limit.min(MAX_LIMIT);
+                }
+            }
+            Signal::Throttled(retry_after) | Signal::Overload(retry_after) => {
+                if d.last_cut.is_none_or(|at| started >= at) {
+                    d.limit = (d.limit / 2.0).max(1.0);
+                    d.threshold = d.limit;
+                    d.last_cut = Some(now);
+                }
+                if let Some(wait) = retry_after {
+                    let until = now + wait.min(MAX_OPEN);
+                    d.paused_until = Some(d.paused_until.map_or(until, |u| u.max(until)));
+                }
+                if matches!(signal, Signal::Overload(_)) {
+                    failed(d, now);
+                } else if let Circuit::HalfOpen { .. } = d.circuit {
+                    // The probe was answered: it is up.
+                    d.failures = 0;
+                    d.circuit = Circuit::Closed;
+                }
+            }
+            Signal::Failure => failed(d, now),
+            Signal::NotSent => {
+                if let Circuit::HalfOpen { next } = d.circuit {
+                    // The probe sent nothing: the next delivery probes.
+                    d.circuit = Circuit::Open { until: now, next };
+                }
+            }
+        }
+        // Freed slots go to those waiting, in order.
+        while d.has_room() && !matches!(d.circuit, Circuit::Open { .. }) {
+            let Some(tx) = d.waiters.pop_front() else {
+                break;
+            };
+            if tx.send(()).is_ok() {
+                d.in_flight += 1;
+            }
+        }
+        self.show(key, d);
+    }
+
+    /// Publishes a destination's state: only destinations throttled below
+    /// their start or not closed have series (a bounded set).
+    fn show(&self, key: &str, d: &Destination) {
+        let label = DestinationLabel {
+            destination: key.to_string(),
+        };
+        let circuit = match d.circuit {
+            Circuit::Closed => 0,
+            Circuit::Open { .. } => 1,
+            Circuit::HalfOpen { .. } => 2,
+        };
+        if d.limit >= INITIAL_LIMIT && circuit == 0 {
+            self.limits.remove(&label);
+            self.circuits.remove(&label);
+            return;
+        }
+        self.limits
+            .get_or_create(&label)
+            .set(d.limit.floor() as i64);
+        self.circuits.get_or_create(&label).set(circuit);
+    }
+}
+
+/// Counts a failed attempt; opens the circuit after [`OPEN_AFTER`] in a
+/// row, or at once when the probe failed (for twice as long).
+fn failed(d: &mut Destination, now: Instant) {
+    d.failures += 1;
+    match d.circuit {
+        Circuit::HalfOpen { next } => {
+            d.circuit = Circuit::Open {
+                until: now + next,
+                next: (next * 2).min(MAX_OPEN),
+            };
+        }
+        Circuit::Closed if d.failures >= OPEN_AFTER => {
+            d.circuit = Circuit::Open {
+                until: now + FIRST_OPEN,
+                next: (FIRST_OPEN * 2).min(MAX_OPEN),
+            };
+        }
+        _ => {}
+    }
+}
+
+/// Drops idle destinations that are in their start state (no throttle,
+/// circuit closed, nothing in flight or waiting).
+fn evict_idle(map: &mut HashMap<String, Destination>) {
+    map.retain(|_, d| {
+        d.in_flight > 0
+            || !d.waiters.is_empty()
+            || d.circuit != Circuit::Closed
+            || d.limit < INITIAL_LIMIT
+    });
+}
+
+/// What an attempt's record and ending say about its destination.
+pub fn signal_of(
+    attempt: Option<&crate::model::Attempt>,
+    ending: &crate::attempt::Ending,
+) -> Signal {
+    use crate::attempt::Ending;
+    use crate::model::ErrorClass;
+    let retry_after = match ending {
+        Ending::Delivered => return Signal::Success,
+        Ending::Filtered(_) => return Signal::NotSent,
+        Ending::Failed { retry_after, .. } => *retry_after,
+    };
+    let Some(attempt) = attempt else {
+        return Signal::NotSent;
+    };
+    match attempt.error.as_ref().map(|e| e.class) {
+        None | Some(ErrorClass::Plugin | ErrorClass::Blocked) => Signal::NotSent,
+        Some(ErrorClass::Timeout | ErrorClass::Connect | ErrorClass::Dns | ErrorClass::Tls) => {
+            Signal::Overload(None)
+        }
+        Some(ErrorClass::Protocol) => Signal::Failure,
+        Some(ErrorClass::Status) => match attempt.status_code {
+            Some(429) => Signal::Throttled(retry_after),
+            Some(503) => Signal::Overload(retry_after),
+            Some(code) if code >= 500 => Signal::Failure,
+            _ => Signal::Answered,
+        },
+    }
+}
+
+/// `at` as Unix ms, given `now`.
+fn unix_ms(at: Instant, now: Instant) -> i64 {
+    crate::store::now_ms() + at.saturating_duration_since(now).as_millis() as i64
+}
+
+#[cfg(test)]
+mod tests;
