@@ -48,28 +48,6 @@ pub const MAX_WAITING: usize = 512;
 /// Destinations kept (the least recently used idle ones are dropped).
 const MAX_DESTINATIONS: usize = 10_000;
 
-/// What an attempt said about its destination.
-#[derive(Debug, Clone, Copy, PartialEq)]
-pub enum Signal {
-    /// A 2xx.
-    Success,
-    /// The receiver answered something else that is not an overload or a
-    /// server error (a 4xx): it is up.
-    Answered,
-    /// A 429: cut the limit; with the receiver's `Retry-After`, pause the
-    /// destination. Not a failure of the receiver (it answered).
-    Throttled(Option<Duration>),
-    /// 503, timeout, connection, DNS or TLS failure: cut the limit (and
-    /// pause on a 503's `Retry-After`), and count a failure.
-    Overload(Option<Duration>),
-    /// Another server error: counts toward opening the circuit.
-    Failure,
-    /// Nothing was sent (filtered, a plugin failed, blocked by policy), or
-    /// the attempt moved to the slow lane (hanging receivers are bounded
-    /// there, per webhook).
-    NotSent,
-}
-
 /// Whether a delivery may go now.
 pub enum Entry {
     /// It holds a slot until [`Slot::finish`].
@@ -132,85 +110,6 @@ pub struct Destinations {
     limits: Family<DestinationLabel, Gauge>,
     circuits: Family<DestinationLabel, Gauge>,
     waiting: AtomicUsize,
-}
-
-/// A slot held by one attempt.
-pub struct Slot {
-    destinations: Arc<Destinations>,
-    key: String,
-    started: Instant,
-    done: bool,
-}
-
-impl Slot {
-    /// Gives the slot back with what the attempt said.
-    pub fn finish(mut self, signal: Signal) {
-        self.done = true;
-        self.destinations
-            .finish(&self.key, signal, self.started, Instant::now());
-    }
-}
-
-impl Drop for Slot {
-    fn drop(&mut self) {
-        if !self.done {
-            self.destinations
-                .finish(&self.key, Signal::NotSent, self.started, Instant::now());
-        }
-    }
-}
-
-/// A delivery waiting for a slot of a full destination.
-pub struct Waiting {
-    destinations: Arc<Destinations>,
-    key: String,
-    rx: oneshot::Receiver<()>,
-}
-
-impl Waiting {
-    /// Waits for a slot, at most `max_wait` (or until `stop`); then a time
-    /// to come back instead.
-    pub async fn wait(
-        mut self,
-        max_wait: Duration,
-        stop: &tokio_util::sync::CancellationToken,
-    ) -> Entry {
-        let granted = tokio::select! {
-            r = tokio::time::timeout(max_wait, &mut self.rx) => matches!(r, Ok(Ok(()))),
-            () = stop.cancelled() => false,
-        };
-        let d = &self.destinations;
-        d.waiting.fetch_sub(1, AtomicOrdering::Relaxed);
-        if granted {
-            return Entry::Go(d.slot(&self.key));
-        }
-        // Slots are handed over under the lock: one may have come just now.
-        let map = d.lock();
-        if self.rx.try_recv().is_ok() {
-            drop(map);
-            return Entry::Go(d.slot(&self.key));
-        }
-        drop(self.rx);
-        drop(map);
-        let now = Instant::now();
-        Entry::Later(unix_ms(now + Duration::from_secs(1), now))
-    }
-}
-
-/// The destination of a URL: its `host:port` (port by scheme when absent).
-pub fn key_of(url: &str) -> String {
-    let Ok(uri) = url.parse::<http::Uri>() else {
-        return url.to_string();
-    };
-    let host = uri.host().unwrap_or_default().to_ascii_lowercase();
-    let port = uri
-        .port_u16()
-        .unwrap_or(if uri.scheme_str() == Some("http") {
-            80
-        } else {
-            443
-        });
-    format!("{host}:{port}")
 }
 
 impl Destinations {
@@ -417,40 +316,16 @@ fn evict_idle(map: &mut HashMap<String, Destination>) {
     });
 }
 
-/// What an attempt's record and ending say about its destination.
-pub fn signal_of(
-    attempt: Option<&crate::model::Attempt>,
-    ending: &crate::attempt::Ending,
-) -> Signal {
-    use crate::attempt::Ending;
-    use crate::model::ErrorClass;
-    let retry_after = match ending {
-        Ending::Delivered => return Signal::Success,
-        Ending::Filtered(_) => return Signal::NotSent,
-        Ending::Failed { retry_after, .. } => *retry_after,
-    };
-    let Some(attempt) = attempt else {
-        return Signal::NotSent;
-    };
-    match attempt.error.as_ref().map(|e| e.class) {
-        None | Some(ErrorClass::Plugin | ErrorClass::Blocked) => Signal::NotSent,
-        Some(ErrorClass::Timeout | ErrorClass::Connect | ErrorClass::Dns | ErrorClass::Tls) => {
-            Signal::Overload(None)
-        }
-        Some(ErrorClass::Protocol) => Signal::Failure,
-        Some(ErrorClass::Status) => match attempt.status_code {
-            Some(429) => Signal::Throttled(retry_after),
-            Some(503) => Signal::Overload(retry_after),
-            Some(code) if code >= 500 => Signal::Failure,
-            _ => Signal::Answered,
-        },
-    }
-}
-
 /// `at` as Unix ms, given `now`.
 fn unix_ms(at: Instant, now: Instant) -> i64 {
     crate::store::now_ms() + at.saturating_duration_since(now).as_millis() as i64
 }
+
+mod signal;
+mod slot;
+
+pub use signal::{key_of, signal_of, Signal};
+pub use slot::{Slot, Waiting};
 
 #[cfg(test)]
 mod tests;

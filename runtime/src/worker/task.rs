@@ -10,7 +10,7 @@ use crate::destination::{self, Destinations, Entry};
 use crate::event::Event;
 use crate::lanes::{Held, Lanes, SlowPlace};
 use crate::model::ErrorClass;
-use crate::rate::{Admission, Limiter};
+use crate::rate::Limiter;
 use crate::recorder::Recorder;
 use crate::retry;
 use crate::store::deliveries::DeliveryRecord;
@@ -133,66 +133,6 @@ async fn hold(
     Ok(())
 }
 
-/// Waits for `webhook`'s rate limit to admit this delivery, its main place
-/// (if it holds one) given back meanwhile and taken again after if one is
-/// free; `Some` when it must go back on the queue until then instead.
-async fn rate_limited(
-    ctx: &Ctx,
-    webhook: &crate::model::Webhook,
-    limit: crate::model::RateLimit,
-    place: &mut Place,
-) -> Result<Option<i64>, StoreError> {
-    let main = matches!(place, Place::Main(_));
-    if main {
-        *place = Place::Held;
-    }
-    // Well inside the time after which another process takes the entry over.
-    let max_wait = ctx.app.settings.visibility_timeout / 4;
-    let admission = ctx
-        .limiter
-        .admit(&ctx.app.store, webhook, limit, max_wait, &ctx.stop)
-        .await?;
-    match admission {
-        Admission::Later(until_ms) => Ok(Some(until_ms)),
-        Admission::Go => {
-            // Sent at once, its place taken back if one is free: waiting
-            // for one would bunch admitted requests together (what the
-            // receiver sees must keep the spacing). Without one, what the
-            // limit admits bounds what is in flight.
-            if main {
-                if let Ok(permit) = ctx.permits.clone().try_acquire_owned() {
-                    *place = Place::Main(permit);
-                }
-            }
-            Ok(None)
-        }
-    }
-}
-
-/// A slot of the webhook's destination (see [`crate::destination`]); while
-/// it waits for one, its main place (if it holds one) is given back, and
-/// taken again after if one is free.
-async fn destination_slot(ctx: &Ctx, webhook: &crate::model::Webhook, place: &mut Place) -> Entry {
-    let key = destination::key_of(&webhook.url);
-    match ctx.destinations.try_enter(&key) {
-        Ok(entry) => entry,
-        Err(waiting) => {
-            let main = matches!(place, Place::Main(_));
-            if main {
-                *place = Place::Held;
-            }
-            let max_wait = ctx.app.settings.visibility_timeout / 4;
-            let entry = waiting.wait(max_wait, &ctx.stop).await;
-            if main && matches!(entry, Entry::Go(_)) {
-                if let Ok(permit) = ctx.permits.clone().try_acquire_owned() {
-                    *place = Place::Main(permit);
-                }
-            }
-            entry
-        }
-    }
-}
-
 /// Releases held deliveries (a failure only leaves them to come back at
 /// their deadline).
 async fn release(app: &App, held: &[(Shard, &str)]) {
@@ -224,7 +164,7 @@ async fn handle(
         return recorder.ack(entry(claimed)).await;
     };
     if let Some(limit) = webhook.rate_limit.filter(|_| webhook.active) {
-        if let Some(until_ms) = rate_limited(ctx, &webhook, limit, place).await? {
+        if let Some(until_ms) = super::admit::rate_limited(ctx, &webhook, limit, place).await? {
             // Back on the queue at its turn: not an attempt, nothing sent.
             app.metrics.rate_limit_deferred.inc();
             return recorder
@@ -271,7 +211,7 @@ async fn handle(
         }
         return recorder.ack(entry(claimed)).await;
     };
-    let mut slot = match destination_slot(ctx, &webhook, place).await {
+    let mut slot = match super::admit::destination_slot(ctx, &webhook, place).await {
         Entry::Go(slot) => Some(slot),
         Entry::Later(until_ms) => {
             // Not sent: not an attempt; back on the queue at that time.
