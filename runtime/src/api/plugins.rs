@@ -219,7 +219,8 @@ pub async fn delete(
             users.iter().take(5).cloned().collect::<Vec<_>>().join(", ")
         )));
     }
-    let catalogue = super::event_types::catalogue(&state).await?;
+    let catalogue: std::collections::HashMap<String, crate::model::EventType> =
+        state.store.event_types().await?;
     let mut types: Vec<&str> = catalogue
         .iter()
         .filter(|(_, t)| t.plugins().any(|p| p == reference))

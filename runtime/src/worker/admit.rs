@@ -3,7 +3,7 @@
 //! While it waits, its main place (if it holds one) is given back, and
 //! taken again after if one is free.
 
-use super::task::{Ctx, Place};
+use super::ctx::{Ctx, Place};
 use crate::destination::{self, Entry};
 use crate::rate::Admission;
 use crate::store::StoreError;

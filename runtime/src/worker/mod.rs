@@ -18,12 +18,14 @@ use std::collections::{HashMap, HashSet};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
-use task::{process, Ctx, Leftover, Place, Work};
+use ctx::{Ctx, Place};
+use task::{process, Leftover, Work};
 use tokio::sync::Semaphore;
 use tokio_util::sync::CancellationToken;
 use tokio_util::task::TaskTracker;
 
 mod admit;
+mod ctx;
 mod health;
 mod task;
 

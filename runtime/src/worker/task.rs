@@ -2,16 +2,15 @@
 //! (moving to the slow lane when its receiver hangs), its outcome handed to
 //! the recorder, and the held deliveries its end frees released.
 
+use super::ctx::{Ctx, Place};
 use super::health;
 use super::{lock, InFlight};
 use crate::app::App;
 use crate::attempt::{self, Filters};
-use crate::destination::{self, Destinations, Entry};
+use crate::destination::{self, Entry};
 use crate::event::Event;
-use crate::lanes::{Held, Lanes, SlowPlace};
+use crate::lanes::Held;
 use crate::model::ErrorClass;
-use crate::rate::Limiter;
-use crate::recorder::Recorder;
 use crate::retry;
 use crate::store::deliveries::DeliveryRecord;
 use crate::store::outcomes::Outcome;
@@ -20,7 +19,6 @@ use crate::store::{now_ms, Shard, StoreError};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
-use tokio::sync::OwnedSemaphorePermit;
 
 /// What a claimed entry needs, loaded for a whole batch at once.
 pub(super) enum Work {
@@ -48,33 +46,6 @@ fn entry(claimed: &Claimed) -> (crate::store::Shard, String) {
 
 /// Why a webhook whose receiver answered 410 Gone is deactivated.
 const GONE: &str = "the receiver answered 410 Gone; webhook deactivated";
-
-/// What every delivery task shares.
-pub(super) struct Ctx {
-    pub(super) app: Arc<App>,
-    pub(super) recorder: Recorder,
-    pub(super) lanes: Arc<Lanes>,
-    /// The main lane's places (given back while a delivery waits for its
-    /// webhook's rate limit).
-    pub(super) permits: Arc<tokio::sync::Semaphore>,
-    pub(super) limiter: Arc<Limiter>,
-    /// Adaptive concurrency and circuits per receiver `host:port`.
-    pub(super) destinations: Arc<Destinations>,
-    /// The worker is stopping.
-    pub(super) stop: tokio_util::sync::CancellationToken,
-    /// Webhooks this process saw failing.
-    pub(super) failing: Arc<health::Failing>,
-}
-
-/// The place a delivery task holds while it runs.
-pub(super) enum Place {
-    /// A main-lane place.
-    Main(#[allow(dead_code)] OwnedSemaphorePermit),
-    /// A slow-lane place.
-    Slow(#[allow(dead_code)] SlowPlace),
-    /// None: the delivery is only held.
-    Held,
-}
 
 pub(super) async fn process(
     ctx: Ctx,
