@@ -36,4 +36,3 @@ pub(super) enum Place {
     /// None: the delivery is only held.
     Held,
 }
-
