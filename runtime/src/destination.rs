@@ -82,6 +82,8 @@ struct Destination {
     paused_until: Option<Instant>,
     waiters: VecDeque<oneshot::Sender<()>>,
     used: Instant,
+    /// It has metric series.
+    shown: bool,
 }
 
 impl Destination {
@@ -96,6 +98,7 @@ impl Destination {
             paused_until: None,
             waiters: VecDeque::new(),
             used: now,
+            shown: false,
         }
     }
 
@@ -132,12 +135,15 @@ impl Destinations {
     pub fn try_enter(self: &Arc<Self>, key: &str) -> Result<Entry, Waiting> {
         let now = Instant::now();
         let mut map = self.lock();
-        if map.len() >= MAX_DESTINATIONS && !map.contains_key(key) {
-            evict_idle(&mut map);
+        if !map.contains_key(key) {
+            if map.len() >= MAX_DESTINATIONS {
+                evict_idle(&mut map);
+            }
+            map.insert(key.to_string(), Destination::new(now));
         }
-        let d = map
-            .entry(key.to_string())
-            .or_insert_with(|| Destination::new(now));
+        let Some(d) = map.get_mut(key) else {
+            return Ok(Entry::Later(unix_ms(now, now)));
+        };
         d.used = now;
         match d.circuit {
             Circuit::Open { until, next } if now >= until => {
@@ -263,16 +269,22 @@ impl Destinations {
 
     /// Publishes a destination's state: only destinations throttled below
     /// their start or not closed have series (a bounded set).
-    fn show(&self, key: &str, d: &Destination) {
-        let label = DestinationLabel {
-            destination: key.to_string(),
-        };
+    fn show(&self, key: &str, d: &mut Destination) {
         let circuit = match d.circuit {
             Circuit::Closed => 0,
             Circuit::Open { .. } => 1,
             Circuit::HalfOpen { .. } => 2,
         };
-        if d.limit >= INITIAL_LIMIT && circuit == 0 {
+        let normal = d.limit >= INITIAL_LIMIT && circuit == 0;
+        if normal && !d.shown {
+            // The common case: nothing to publish, nothing to allocate.
+            return;
+        }
+        let label = DestinationLabel {
+            destination: key.to_string(),
+        };
+        d.shown = !normal;
+        if normal {
             self.limits.remove(&label);
             self.circuits.remove(&label);
             return;
