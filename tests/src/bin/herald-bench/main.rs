@@ -13,7 +13,8 @@
 //! peak RSS and CPU seconds, Redis's CPU seconds, and the rate a bare hyper
 //! client reaches against the same receiver (this machine's limit for it).
 //! Scenarios: `plain`, `plugins`, `fanout`, `failing`, `slow`, `latency`,
-//! `ordered` (ordered delivery by `data.k` over 100 keys) and `drain`
+//! `ordered` (ordered delivery by `data.k` over 100 keys), `limited` (a
+//! webhook rate-limited to 10,000/s: the limiter's cost) and `drain`
 //! (publish first with `--role api`, then measure a `--role worker` process
 //! delivering the backlog: delivery without publishing);
 //! `cluster` (one redis-server vs a 3-master Redis Cluster, 1 and 2 worker
@@ -67,6 +68,8 @@ struct Scenario {
     backlog: bool,
     /// Ordered delivery by `data.k`, over this many keys.
     ordering_keys: Option<u64>,
+    /// A rate limit on the webhook (requests per second, and as burst).
+    rate_limit: Option<u32>,
 }
 
 impl Scenario {
@@ -82,6 +85,7 @@ impl Scenario {
             rate: None,
             backlog: false,
             ordering_keys: None,
+            rate_limit: None,
         }
     }
 }
@@ -127,6 +131,9 @@ async fn run(s: &Scenario, batch: usize, idle_wait: Duration) {
                               "triggers": [{"event": "order.created"}], "retry": {"schedule": ["1s", "5s"]}});
         if s.ordering_keys.is_some() {
             hook["ordering"] = json!({"key": "data.k"});
+        }
+        if let Some(rate) = s.rate_limit {
+            hook["rate_limit"] = json!({"per_second": rate, "burst": rate});
         }
         if s.plugins {
             hook["plugins"] = json!({
@@ -276,6 +283,7 @@ scenarios run when none is named:
   latency    N/5 (at most 20,000) events offered at 2,000/s
   drain      N events published first, then one worker delivers the backlog
   ordered    N/2 events to a webhook ordered by data.k over 100 keys
+  limited    N/2 events to a webhook rate-limited to 10,000/s (burst 10,000)
 scenarios run only when named:
   cluster, memory, abusive-plugins, hanging, ui-log
 
@@ -346,6 +354,10 @@ async fn main() {
         Scenario {
             ordering_keys: Some(100),
             ..Scenario::new("ordered", events / 2)
+        },
+        Scenario {
+            rate_limit: Some(10_000),
+            ..Scenario::new("limited", events / 2)
         },
     ];
     for s in all
