@@ -177,20 +177,6 @@ impl Destinations {
         })
     }
 
-    /// [`Destinations::try_enter`], waiting when it must (at most
-    /// `max_wait`, or until `stop`).
-    pub async fn enter(
-        self: &Arc<Self>,
-        key: &str,
-        max_wait: Duration,
-        stop: &tokio_util::sync::CancellationToken,
-    ) -> Entry {
-        match self.try_enter(key) {
-            Ok(entry) => entry,
-            Err(waiting) => waiting.wait(max_wait, stop).await,
-        }
-    }
-
     fn slot(self: &Arc<Self>, key: &str) -> Slot {
         Slot {
             destinations: self.clone(),
@@ -198,16 +184,6 @@ impl Destinations {
             started: Instant::now(),
             done: false,
         }
-    }
-
-    /// Whether a delivery to `key` would be held now (its circuit open or
-    /// the destination paused); for tests and the worker's fast path.
-    pub fn is_blocked(&self, key: &str) -> bool {
-        let now = Instant::now();
-        self.lock().get(key).is_some_and(|d| {
-            matches!(d.circuit, Circuit::Open { until, .. } if until > now)
-                || d.paused_until.is_some_and(|u| u > now)
-        })
     }
 
     fn finish(&self, key: &str, signal: Signal, started: Instant, now: Instant) {

@@ -7,6 +7,7 @@
 //! event: a webhook that fails to receive them can never set off more of
 //! them.
 
+use crate::app::App;
 use crate::event::NewEvent;
 use crate::store::Store;
 use serde_json::Value;
@@ -66,18 +67,17 @@ pub fn catalogue() -> [(&'static str, &'static str, Value); 4] {
 
 /// Publishes operational event `event_type` with `data` into `org`, under
 /// the id `id` (the same id twice is one event: emitting is idempotent),
-/// and a copy into the operator's `operational_org` (when set and another
-/// org), with `org` added to its data. A failure is logged, not returned:
-/// it must not fail the delivery path.
-pub async fn emit(
-    store: &Store,
-    operational_org: Option<&str>,
-    org: &str,
-    event_type: &str,
-    id: String,
-    data: Value,
-) {
-    if let Some(operator) = operational_org.filter(|o| *o != org) {
+/// and a copy into the operator's `operational_org` setting (when set and
+/// another org), with `org` added to its data. A failure is logged, not
+/// returned: it must not fail the delivery path.
+pub async fn emit(app: &App, org: &str, event_type: &str, id: String, data: Value) {
+    let store = &app.store;
+    if let Some(operator) = app
+        .settings
+        .operational_org
+        .as_deref()
+        .filter(|o| *o != org)
+    {
         let mut copy = data.clone();
         if let Some(fields) = copy.as_object_mut() {
             fields.insert("org".into(), Value::String(org.to_string()));

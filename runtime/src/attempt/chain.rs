@@ -66,7 +66,9 @@ impl Logs {
     }
 }
 
-async fn resolve(
+/// The plugins of `refs`, loaded, each with its call target (its config;
+/// the webhook's id is left for the caller to set).
+pub(super) async fn resolve(
     app: &App,
     refs: &[crate::model::PluginRef],
 ) -> std::result::Result<Vec<(Plugin, CallTarget)>, String> {

@@ -9,7 +9,7 @@ use super::chain::{noted, paused, ChainFailure, CollectOnDrop, Logs};
 use crate::app::App;
 use crate::event::Event;
 use crate::model::{EventType, PluginRef, Webhook};
-use crate::plugin::{CallTarget, WitRequest};
+use crate::plugin::WitRequest;
 use serde_json::value::RawValue;
 use std::sync::Arc;
 
@@ -78,20 +78,12 @@ async fn run_steps(
     steps: Vec<PluginRef>,
     logs_out: &mut Logs,
 ) -> Result<Event, ChainFailure> {
-    let mut resolved = Vec::with_capacity(steps.len());
-    for step in &steps {
-        let plugin = app
-            .plugins
-            .get(&step.plugin)
-            .await
-            .map_err(|e| format!("downgrade plugin of {}: {e}", entry.event_type))?;
-        let target = CallTarget {
-            webhook_id: Arc::from(webhook.id.as_str()),
-            plugin_ref: Arc::from(step.plugin.as_str()),
-            config: Arc::from(step.config.to_string()),
-            fresh: webhook.plugins.fresh_instance,
-        };
-        resolved.push((plugin, target));
+    let mut resolved = super::chain::resolve(app, &steps)
+        .await
+        .map_err(|e| format!("downgrade plugin of {}: {e}", entry.event_type))?;
+    for (_, target) in &mut resolved {
+        target.webhook_id = Arc::from(webhook.id.as_str());
+        target.fresh = webhook.plugins.fresh_instance;
     }
     let slot = app
         .plugin_runs

@@ -67,11 +67,6 @@ impl EventType {
         self.versions.last().map(|v| v.version.as_str())
     }
 
-    /// Whether `version` is one of its versions.
-    pub fn has_version(&self, version: &str) -> bool {
-        self.versions.iter().any(|v| v.version == version)
-    }
-
     /// The conversions, in the order they run, that turn an event of the
     /// newest version into `pinned`: none when `pinned` is the newest; an
     /// error naming the known versions when it is not one of them.

@@ -90,15 +90,7 @@ async fn failed(
             "delivery_id": delivery.id, "event_id": delivery.event_id, "event_type": delivery.event_type,
             "attempts": delivery.attempts + 1, "last_error": error});
         let event_id = format!("{DELIVERY_DEAD}:{}", delivery.id);
-        operational::emit(
-            &app.store,
-            app.settings.operational_org.as_deref(),
-            org,
-            DELIVERY_DEAD,
-            event_id,
-            data,
-        )
-        .await;
+        operational::emit(app, org, DELIVERY_DEAD, event_id, data).await;
     }
     if gone {
         // Deactivated already, and reported by the caller.
@@ -116,15 +108,7 @@ async fn failed(
             "failed_attempts": health.failed_attempts,
             "failing_since": crate::clock::rfc3339_ms(health.failing_since_ms), "last_error": error});
         let event_id = format!("{WEBHOOK_FAILING}:{id}:{}", health.failing_since_ms);
-        operational::emit(
-            &app.store,
-            app.settings.operational_org.as_deref(),
-            org,
-            WEBHOOK_FAILING,
-            event_id,
-            data,
-        )
-        .await;
+        operational::emit(app, org, WEBHOOK_FAILING, event_id, data).await;
     }
     let rule = match webhook.auto_disable {
         Some(rule) => rule,
@@ -149,15 +133,7 @@ async fn failed(
 async fn emit_recovered(app: &App, webhook: &Webhook) {
     let data = json!({"webhook_id": webhook.id, "name": webhook.name, "url": webhook.url});
     let event_id = format!("{WEBHOOK_RECOVERED}:{}:{}", webhook.id, now_ms());
-    operational::emit(
-        &app.store,
-        app.settings.operational_org.as_deref(),
-        &webhook.org,
-        WEBHOOK_RECOVERED,
-        event_id,
-        data,
-    )
-    .await;
+    operational::emit(app, &webhook.org, WEBHOOK_RECOVERED, event_id, data).await;
 }
 
 /// Reports that Herald deactivated `webhook`, saying why.
@@ -171,8 +147,7 @@ pub(super) async fn emit_disabled(app: &App, webhook: &Webhook, reason: &str) {
         now_ms()
     );
     operational::emit(
-        &app.store,
-        app.settings.operational_org.as_deref(),
+        app,
         &webhook.org,
         operational::WEBHOOK_DISABLED,
         event_id,

@@ -82,15 +82,7 @@ async fn hold(
     delivery: &Arc<DeliveryRecord>,
 ) -> Result<(), StoreError> {
     let until_ms = now_ms() + ctx.app.settings.visibility_timeout.as_millis() as i64;
-    ctx.recorder
-        .record(
-            delivery.clone(),
-            String::new(),
-            None,
-            Outcome::Held { until_ms },
-            entry(claimed),
-        )
-        .await?;
+    back_later(ctx, claimed, delivery.clone(), until_ms).await?;
     ctx.app.metrics.deliveries_held.inc();
     let held = Held {
         shard: claimed.shard,
@@ -102,6 +94,25 @@ async fn hold(
         release(&ctx.app, &[(claimed.shard, delivery.id.as_str())]).await;
     }
     Ok(())
+}
+
+/// Puts a delivery back on the queue until `until_ms` without an attempt
+/// (status and attempts unchanged), acknowledging its entry.
+async fn back_later(
+    ctx: &Ctx,
+    claimed: &Claimed,
+    delivery: Arc<DeliveryRecord>,
+    until_ms: i64,
+) -> Result<(), StoreError> {
+    ctx.recorder
+        .record(
+            delivery,
+            String::new(),
+            None,
+            Outcome::Held { until_ms },
+            entry(claimed),
+        )
+        .await
 }
 
 /// Releases held deliveries (a failure only leaves them to come back at
@@ -138,15 +149,7 @@ async fn handle(
         if let Some(until_ms) = super::admit::rate_limited(ctx, &webhook, limit, place).await? {
             // Back on the queue at its turn: not an attempt, nothing sent.
             app.metrics.rate_limit_deferred.inc();
-            return recorder
-                .record(
-                    delivery,
-                    String::new(),
-                    None,
-                    Outcome::Held { until_ms },
-                    entry(claimed),
-                )
-                .await;
+            return back_later(ctx, claimed, delivery, until_ms).await;
         }
         // It may have changed while this delivery waited (deactivated,
         // auto-disabled, deleted).
@@ -187,15 +190,7 @@ async fn handle(
         Entry::Later(until_ms) => {
             // Not sent: not an attempt; back on the queue at that time.
             app.metrics.destination_deferred.inc();
-            return recorder
-                .record(
-                    delivery,
-                    String::new(),
-                    None,
-                    Outcome::Held { until_ms },
-                    entry(claimed),
-                )
-                .await;
+            return back_later(ctx, claimed, delivery, until_ms).await;
         }
     };
     let number = delivery.attempts + 1;
