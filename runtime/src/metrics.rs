@@ -1,7 +1,14 @@
 //! Prometheus metrics (`GET /metrics`): events ingested, deliveries by
 //! outcome (also per webhook, for the first webhooks seen, to bound
-//! cardinality), attempts by result, retries scheduled, queue depth,
-//! delivery latency and plugin call time.
+//! cardinality), attempts by result, retries scheduled, each queue shard's
+//! depth, in-flight entries, retry set and oldest entry's age, delivery
+//! latency, plugin call time per plugin, throttled destinations.
+//!
+//! Names follow Prometheus's conventions: every name starts `herald_`,
+//! counters end `_total`, durations are in seconds and say so
+//! (`_seconds`), and label values are bounded: outcomes, error classes,
+//! shard numbers, plugin references, the first 1000 webhook ids, and
+//! destinations only while throttled; never a URL or an event id.
 
 use prometheus_client::encoding::EncodeLabelSet;
 use prometheus_client::metrics::counter::Counter;
@@ -38,11 +45,11 @@ pub struct ResultLabel {
     pub result: String,
 }
 
-/// A queue label.
+/// A queue shard label.
 #[derive(Clone, Debug, Hash, PartialEq, Eq, EncodeLabelSet)]
-pub struct QueueLabel {
-    /// `stream` or `retries`.
-    pub queue: String,
+pub struct ShardLabel {
+    /// The shard's number.
+    pub shard: String,
 }
 
 /// A plugin label.
@@ -87,8 +94,17 @@ pub struct Metrics {
     /// Deliveries put back on the queue, without an attempt, because their
     /// destination's circuit was open, it was paused, or it was full.
     pub destination_deferred: Counter,
-    /// Queue depth, sampled at scrape time.
-    pub queue_depth: Family<QueueLabel, Gauge>,
+    /// Audit entries that could not be written (the change itself was made).
+    pub audit_write_failures: Counter,
+    /// Entries in a shard's work stream (waiting or in flight), sampled at
+    /// scrape time, as are the three below.
+    pub queue_entries: Family<ShardLabel, Gauge>,
+    /// Entries of a shard claimed by a worker, not yet acknowledged.
+    pub queue_in_flight: Family<ShardLabel, Gauge>,
+    /// Deliveries in a shard's retry set (due later, or held).
+    pub retry_set_entries: Family<ShardLabel, Gauge>,
+    /// Age of a shard's oldest unfinished entry, seconds (0 when empty).
+    pub queue_oldest_age: Family<ShardLabel, Gauge<f64, std::sync::atomic::AtomicU64>>,
     /// From acceptance of the event to a successful delivery, seconds.
     pub delivery_latency: Histogram,
     /// Plugin call time, seconds.
@@ -168,11 +184,37 @@ impl Metrics {
             "Deliveries put back on the queue, without an attempt, because their destination's circuit was open, it was paused (Retry-After) or it was full",
             destination_deferred.clone(),
         );
-        let queue_depth = Family::<QueueLabel, Gauge>::default();
+        let audit_write_failures = Counter::default();
         registry.register(
-            "queue_depth",
-            "Entries waiting in the delivery stream and the retry set",
-            queue_depth.clone(),
+            "audit_write_failures",
+            "Audit log entries that could not be written to Redis (the change itself was made; the error is logged)",
+            audit_write_failures.clone(),
+        );
+        let queue_entries = Family::<ShardLabel, Gauge>::default();
+        registry.register(
+            "queue_entries",
+            "Entries in a queue shard's work stream, waiting or in flight (sampled at scrape time)",
+            queue_entries.clone(),
+        );
+        let queue_in_flight = Family::<ShardLabel, Gauge>::default();
+        registry.register(
+            "queue_in_flight",
+            "Entries of a queue shard claimed by a worker and not yet acknowledged",
+            queue_in_flight.clone(),
+        );
+        let retry_set_entries = Family::<ShardLabel, Gauge>::default();
+        registry.register(
+            "retry_set_entries",
+            "Deliveries in a queue shard's retry set (due later, or held for a slow webhook)",
+            retry_set_entries.clone(),
+        );
+        let queue_oldest_age =
+            Family::<ShardLabel, Gauge<f64, std::sync::atomic::AtomicU64>>::default();
+        registry.register_with_unit(
+            "queue_oldest_age",
+            "Age of the oldest unfinished entry of a queue shard's work stream (0 when empty)",
+            prometheus_client::registry::Unit::Seconds,
+            queue_oldest_age.clone(),
         );
         let buckets = [
             0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0,
@@ -219,7 +261,11 @@ impl Metrics {
             rate_limit_deferred,
             webhooks_auto_disabled,
             destination_deferred,
-            queue_depth,
+            audit_write_failures,
+            queue_entries,
+            queue_in_flight,
+            retry_set_entries,
+            queue_oldest_age,
             delivery_latency,
             plugin_call,
             destination_limit,
@@ -250,6 +296,25 @@ impl Metrics {
                 outcome: outcome.into(),
             })
             .inc();
+    }
+
+    /// Sets the queue gauges from `shards`, read now.
+    pub fn set_queue(&self, shards: &[crate::store::queue::ShardQueue], now_ms: i64) {
+        for q in shards {
+            let label = ShardLabel {
+                shard: q.shard.0.to_string(),
+            };
+            let set = |family: &Family<ShardLabel, Gauge>, value: u64| {
+                family.get_or_create(&label).set(value as i64);
+            };
+            set(&self.queue_entries, q.entries);
+            set(&self.queue_in_flight, q.in_flight);
+            set(&self.retry_set_entries, q.retries);
+            let age = q
+                .oldest_ms
+                .map_or(0.0, |ms| (now_ms - ms).max(0) as f64 / 1000.0);
+            self.queue_oldest_age.get_or_create(&label).set(age);
+        }
     }
 
     /// The Prometheus text exposition.

@@ -45,6 +45,9 @@ impl FromRequestParts<Arc<App>> for Caller {
                 }
             }
         }
+        if let Ok(caller) = &result {
+            super::audit::record::caller(caller);
+        }
         result
     }
 }
@@ -169,6 +172,7 @@ impl<S: Scope> FromRequestParts<Arc<App>> for OrgAccess<S> {
             }
             (Caller::Key { .. }, _) => {}
         }
+        super::audit::record::org(&org);
         Ok(OrgAccess {
             org,
             caller,

@@ -5,6 +5,7 @@
 //! versions ([`EventVersion`]), which webhooks pin in their triggers.
 
 use super::access::{AnyCaller, Operator};
+use super::audit::record as audit;
 use super::page::Page;
 use super::{ApiError, AppState, Body, Path};
 pub use crate::model::{EventType, EventVersion};
@@ -102,7 +103,17 @@ pub async fn put(
         versions: body.versions,
         builtin: false,
     };
+    let before: Option<EventType> = state
+        .store
+        .event_types::<EventType>()
+        .await?
+        .remove(&event_type);
     state.store.put_event_type(&event_type, &entry).await?;
+    audit::change(
+        &event_type,
+        before.as_ref().and_then(audit::shown),
+        audit::shown(&entry),
+    );
     Ok(Json(entry))
 }
 

@@ -56,16 +56,8 @@ pub async fn readyz(state: AppState) -> (StatusCode, Json<Health>) {
 #[utoipa::path(get, path = "/metrics", tag = "operations", security(()),
     responses((status = 200, description = "Prometheus text exposition", body = String, content_type = "text/plain")))]
 pub async fn metrics(state: AppState) -> impl IntoResponse {
-    if let Ok((stream, retries)) = state.store.queue_depth().await {
-        let gauge = |q: &str| {
-            state
-                .metrics
-                .queue_depth
-                .get_or_create(&crate::metrics::QueueLabel { queue: q.into() })
-                .clone()
-        };
-        gauge("stream").set(stream as i64);
-        gauge("retries").set(retries as i64);
+    if let Ok(shards) = state.store.queue_stats().await {
+        state.metrics.set_queue(&shards, crate::store::now_ms());
     }
     (
         [(header::CONTENT_TYPE, "text/plain; version=0.0.4")],

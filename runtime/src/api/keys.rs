@@ -3,6 +3,7 @@
 //! `keys:write` may manage its org's keys but never grant more than it has.
 
 use super::access::{hash_key, Caller, KeysWrite, OrgAccess, Permission, StoredKey};
+use super::audit::record as audit;
 use super::orgs::require;
 use super::page::{Page, PageQuery};
 use super::{ApiError, AppState, Body, Path, Query};
@@ -95,6 +96,7 @@ pub async fn create(
         created_at: crate::clock::now_rfc3339(),
     };
     state.store.put_api_key(&access.org, &id, &stored).await?;
+    audit::change(&id, None, audit::shown(&ApiKey::from(stored.clone())));
     Ok((
         StatusCode::CREATED,
         Json(CreatedKey {
@@ -134,10 +136,11 @@ pub async fn revoke(
     access: OrgAccess<KeysWrite>,
     Path((_, id)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
-    match state.store.api_key::<StoredKey>(&id).await? {
-        Some(k) if k.org == access.org => {}
+    let key = match state.store.api_key::<StoredKey>(&id).await? {
+        Some(k) if k.org == access.org => k,
         _ => return Err(ApiError::not_found("key")),
-    }
+    };
     state.store.delete_api_key(&access.org, &id).await?;
+    audit::change(&id, audit::shown(&ApiKey::from(key)), None);
     Ok(StatusCode::NO_CONTENT)
 }

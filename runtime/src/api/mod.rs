@@ -12,8 +12,11 @@
 //!   [`events`], [`deliveries`], [`stats`], [`plugins`], [`ingest`],
 //!   [`portal`] (one-time links into the dashboard for an org's users).
 //! - [`health`]: `/healthz`, `/readyz`, `/metrics`.
+//! - [`audit`]: the audit log of every management change, written by a
+//!   route layer ([`audit::record`]) and listed for the operator and orgs.
 
 pub mod access;
+pub mod audit;
 pub mod body;
 pub mod caller;
 pub mod deliveries;
@@ -82,6 +85,10 @@ pub fn router(app: Arc<App>, pages: Router<Arc<App>>) -> Router {
             }),
         )
         .merge(pages)
+        .route_layer(axum::middleware::from_fn_with_state(
+            app.clone(),
+            audit::record::layer,
+        ))
         .layer(axum::extract::DefaultBodyLimit::max(limit))
         .fallback(|| async { ApiError::not_found("route") })
         .method_not_allowed_fallback(|| async { ApiError::method_not_allowed() })

@@ -5,8 +5,8 @@
 //! error responses and the bearer security scheme.
 
 use super::{
-    deliveries, event_types, events, health, ingest, keys, orgs, plugins, portal, stats, webhooks,
-    ErrorBody,
+    audit, deliveries, event_types, events, health, ingest, keys, orgs, plugins, portal, stats,
+    webhooks, ErrorBody,
 };
 use crate::app::App;
 use serde_json::{json, Value};
@@ -32,6 +32,7 @@ use utoipa_axum::routes;
         (name = "deliveries", description = "Delivery logs, retries, replays, stats"),
         (name = "plugins", description = "The plugin registry (operator)"),
         (name = "portal", description = "One-time links into the dashboard for an org's users"),
+        (name = "audit", description = "Who changed what, when, from where"),
         (name = "operations", description = "Probes and metrics (no key)"),
     )
 )]
@@ -63,6 +64,8 @@ pub fn routes() -> OpenApiRouter<Arc<App>> {
         .routes(routes!(plugins::register, plugins::delete))
         .routes(routes!(plugins::list))
         .routes(routes!(portal::create))
+        .routes(routes!(audit::list))
+        .routes(routes!(audit::org_list))
         .routes(routes!(health::healthz))
         .routes(routes!(health::readyz))
         .routes(routes!(health::metrics))

@@ -3,6 +3,7 @@
 //! webhooks, keys, events and logs.
 
 use super::access::{Member, Operator, OrgAccess};
+use super::audit::record as audit;
 use super::page::{Page, PageQuery};
 use super::{ApiError, AppState, Body, Query};
 use crate::model::{AutoDisable, Org};
@@ -36,6 +37,8 @@ pub async fn create(
         created_at: crate::clock::now_rfc3339(),
     };
     state.store.create_org(&org).await?;
+    audit::org(&org.id);
+    audit::change(&org.id, None, audit::shown(&org));
     Ok((StatusCode::CREATED, Json(org)))
 }
 
@@ -87,6 +90,7 @@ pub async fn update(
     Body(body): Body<OrgInput>,
 ) -> Result<Json<Org>, ApiError> {
     let mut org = require(&state, &access.org).await?;
+    let before = audit::shown(&org);
     if let Some(name) = body.name {
         crate::model::rules::name(&name).map_err(ApiError::invalid)?;
         org.name = name.trim().to_string();
@@ -98,6 +102,7 @@ pub async fn update(
         org.auto_disable = rule;
     }
     state.store.put_org(&org).await?;
+    audit::change(&org.id, before, audit::shown(&org));
     Ok(Json(org))
 }
 
@@ -109,8 +114,9 @@ pub async fn delete(
     _: Operator,
     access: OrgAccess<Member>,
 ) -> Result<StatusCode, ApiError> {
-    require(&state, &access.org).await?;
+    let org = require(&state, &access.org).await?;
     state.store.delete_org(&access.org).await?;
+    audit::change(&org.id, audit::shown(&org), None);
     Ok(StatusCode::NO_CONTENT)
 }
 

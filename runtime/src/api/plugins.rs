@@ -5,6 +5,7 @@
 //! from its language's defaults or the query, and recorded with it.
 
 use super::access::{AnyCaller, Operator};
+use super::audit::record as audit;
 use super::page::Page;
 use super::{ApiError, AppState, Path, Query};
 use crate::plugin::language::{MAX_PLUGIN_DEADLINE, MAX_PLUGIN_MEMORY};
@@ -159,6 +160,7 @@ pub async fn register(
     {
         Registered::Created => {
             state.plugins.insert(&reference, plugin);
+            audit::change(&reference, None, audit::shown(&meta));
             Ok((StatusCode::CREATED, Json(meta)))
         }
         Registered::Existed => {
@@ -203,14 +205,9 @@ pub async fn delete(
     Path((name, version)): Path<(String, String)>,
 ) -> Result<StatusCode, ApiError> {
     let reference = format!("{name}@{version}");
-    if state
-        .store
-        .plugin_meta::<Plugin>(&reference)
-        .await?
-        .is_none()
-    {
+    let Some(meta) = state.store.plugin_meta::<Plugin>(&reference).await? else {
         return Err(ApiError::not_found("plugin"));
-    }
+    };
     let users = state.store.plugin_users(&reference).await?;
     if !users.is_empty() {
         return Err(ApiError::conflict(format!(
@@ -235,6 +232,7 @@ pub async fn delete(
     }
     state.store.delete_plugin(&reference).await?;
     state.plugins.remove(&reference);
+    audit::change(&reference, audit::shown(&meta), None);
     Ok(StatusCode::NO_CONTENT)
 }
 

@@ -98,6 +98,15 @@ pub async fn create(
             lifetime.as_millis() as i64,
         )
         .await?;
+    super::audit::record::change(
+        &access.org,
+        None,
+        Some(serde_json::json!({
+            "read_only": link.read_only,
+            "permissions": link.permissions,
+            "expires_at": rfc3339_ms(link.expires_at_ms),
+        })),
+    );
     let path = format!("/ui/portal#code={code}");
     let origin = match &state.settings.public_url {
         Some(base) => base.trim_end_matches('/').to_string(),

@@ -91,6 +91,19 @@ pub(super) fn build_headers(
                 ),
             );
         }
+        SignatureScheme::Ed25519 => {
+            put("webhook-id", msg_id);
+            put("webhook-timestamp", &timestamp.to_string());
+            put(
+                "webhook-signature",
+                &sign::ed25519_signature(
+                    live.map(|s| s.value.as_str()),
+                    msg_id,
+                    timestamp,
+                    &request.body,
+                ),
+            );
+        }
         SignatureScheme::Hex => {
             put("webhook-id", msg_id);
             let live: Vec<&str> = live.map(|s| s.value.as_str()).collect();

@@ -7,9 +7,11 @@
 //! - [`delivery`]: deliveries, attempts, statuses and error classes.
 //! - [`auto_disable`]: when a failing webhook is deactivated.
 //! - [`event_type`]: the event-type catalogue and event versions.
+//! - [`audit`]: the audit log's entries (who changed what, when, from where).
 //!
 //! Events and their input rules are in [`crate::event`].
 
+pub mod audit;
 pub mod auto_disable;
 pub mod delivery;
 pub mod duration;

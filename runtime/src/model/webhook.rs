@@ -93,12 +93,31 @@ pub enum SignatureScheme {
     Standard,
     /// Hex HMAC-SHA256 of the body in `X-Webhook-Signature`.
     Hex,
+    /// Standard Webhooks asymmetric: `webhook-signature: v1a,<base64 ed25519>`
+    /// with a `whsk_` signing key; receivers verify with its `whpk_` public key.
+    Ed25519,
+}
+
+impl SignatureScheme {
+    /// A new secret of the kind this scheme signs with: `whsk_…` for
+    /// ed25519, `whsec_…` otherwise.
+    pub fn new_secret(self) -> String {
+        match self {
+            SignatureScheme::Ed25519 => crate::sign::new_signing_key(),
+            SignatureScheme::Standard | SignatureScheme::Hex => crate::sign::new_secret(),
+        }
+    }
+
+    /// Whether secrets of this scheme also sign for `other` (both HMAC).
+    pub fn shares_secrets_with(self, other: SignatureScheme) -> bool {
+        (self == SignatureScheme::Ed25519) == (other == SignatureScheme::Ed25519)
+    }
 }
 
 /// A signing secret; during rotation the previous one keeps signing until it expires.
 #[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
 pub struct Secret {
-    /// `whsec_<base64>`.
+    /// `whsec_<base64>` (HMAC schemes) or `whsk_<base64>` (ed25519).
     pub value: String,
     /// Unix ms after which it no longer signs; `None` for the current secret.
     pub expires_at_ms: Option<i64>,

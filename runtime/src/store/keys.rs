@@ -165,6 +165,12 @@ impl Keys {
         format!("{GLOBAL}:event-types")
     }
 
+    /// The audit log of every org and the operator's own changes: stream,
+    /// field `e` the entry's JSON ([`crate::store::audit`]).
+    pub fn audit(&self) -> String {
+        format!("{GLOBAL}:audit")
+    }
+
     /// Ingest stream entries that failed the input rules, with their reason.
     pub fn rejected(&self) -> String {
         format!("{GLOBAL}:rejected")
@@ -194,6 +200,11 @@ impl Keys {
     }
 
     // ---- a shard's slot: an org's data ----
+
+    /// An org's own audit log: stream, as [`Keys::audit`].
+    pub fn org_audit(&self, org: &str) -> String {
+        format!("{}:audit:{org}", self.org_prefix(org))
+    }
 
     /// An org: hash {json}.
     pub fn org(&self, org: &str) -> String {

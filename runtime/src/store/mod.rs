@@ -25,6 +25,7 @@
 //! work stream) are single commands that a cluster client splits.
 
 pub mod api_keys;
+pub mod audit;
 pub mod catalogue;
 pub mod changes;
 pub mod connection;
@@ -133,6 +134,7 @@ impl StoreError {
                     || r.is_timeout()
                     || r.is_io_error()
                     || r.is_connection_dropped()
+                    || exec_refused(r)
                     // Starting (loading its data), a slot between masters,
                     // or full (maxmemory with noeviction) until memory frees.
                     || server_codes(r).iter().any(|c| {
@@ -147,6 +149,15 @@ impl StoreError {
             _ => false,
         }
     }
+}
+
+/// Whether Redis refused a transaction's `EXEC` itself (with an error reply,
+/// such as `OOM` when memory filled up between queueing its commands and
+/// `EXEC`): nothing of it was applied, so it is as safe to repeat as a
+/// refused connection. redis-rs reports this without the server's code.
+fn exec_refused(e: &redis::RedisError) -> bool {
+    e.kind() == redis::ErrorKind::UnexpectedReturnType
+        && e.to_string().contains("parsing multi response")
 }
 
 /// The error codes Redis answered with: one for a command, one per failed

@@ -283,18 +283,66 @@ impl Store {
         Ok(moved)
     }
 
-    /// Queue depth over all shards: entries in the streams (unread and in
-    /// flight) and retries waiting.
-    pub async fn queue_depth(&self) -> Result<(u64, u64), StoreError> {
+    /// Each shard's queue now: entries in its work stream (waiting or in
+    /// flight), those claimed and not yet acknowledged, its retry set's
+    /// size, and the creation time of its oldest entry (acknowledged
+    /// entries are deleted, so the first entry is the oldest unfinished).
+    pub async fn queue_stats(&self) -> Result<Vec<ShardQueue>, StoreError> {
         let mut reads = Vec::new();
         for shard in self.keys.shards() {
             let (queue, retries) = (self.keys.queue(shard), self.keys.retries(shard));
-            reads.push((queue.clone(), redis::cmd("XLEN").arg(queue).clone()));
+            let mut pending = redis::cmd("XPENDING");
+            pending.arg(&queue).arg(keys::GROUP);
+            let mut first = redis::cmd("XRANGE");
+            first.arg(&queue).arg("-").arg("+").arg("COUNT").arg(1);
+            reads.push((queue.clone(), redis::cmd("XLEN").arg(&queue).clone()));
+            reads.push((queue.clone(), pending));
+            reads.push((queue.clone(), first));
             reads.push((retries.clone(), redis::cmd("ZCARD").arg(retries).clone()));
         }
-        let counts: Vec<u64> = self.con().pipeline_by_slot(reads).await?;
-        let stream = counts.iter().step_by(2).sum();
-        let retries = counts.iter().skip(1).step_by(2).sum();
-        Ok((stream, retries))
+        let replies: Vec<redis::Value> = self.con().pipeline_by_slot(reads).await?;
+        let number = |v: &redis::Value| redis::from_redis_value::<u64>(v.clone()).unwrap_or(0);
+        Ok(self
+            .keys
+            .shards()
+            .zip(replies.chunks(4))
+            .map(|(shard, r)| ShardQueue {
+                shard,
+                entries: number(&r[0]),
+                in_flight: match &r[1] {
+                    redis::Value::Array(summary) => summary.first().map_or(0, number),
+                    _ => 0,
+                },
+                oldest_ms: match &r[2] {
+                    redis::Value::Array(entries) => entries.first().and_then(entry_ms),
+                    _ => None,
+                },
+                retries: number(&r[3]),
+            })
+            .collect())
     }
+}
+
+/// One shard's queue, as [`Store::queue_stats`] reads it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ShardQueue {
+    /// The shard.
+    pub shard: Shard,
+    /// Entries in the work stream: waiting or in flight.
+    pub entries: u64,
+    /// Entries claimed by a worker and not yet acknowledged.
+    pub in_flight: u64,
+    /// Deliveries waiting in the retry set (due later, or held).
+    pub retries: u64,
+    /// When the oldest entry was added (Unix ms), if there is one.
+    pub oldest_ms: Option<i64>,
+}
+
+/// The creation time (ms) in the id of an `XRANGE` entry `[id, fields]`.
+fn entry_ms(entry: &redis::Value) -> Option<i64> {
+    let redis::Value::Array(parts) = entry else {
+        return None;
+    };
+    let id: String = redis::from_redis_value(parts.first()?.clone()).ok()?;
+    id.split_once('-')?.0.parse().ok()
 }

@@ -12,6 +12,7 @@
 //! limit of failed authentications, like a wrong API key.
 
 use crate::api::access::{key_caller, Caller};
+use crate::api::audit::record as audit;
 use crate::api::session::{
     self, check_csrf, clear_cookie, current, hash, set_cookie, PortalLink, Session, PORTAL_LINK,
     SESSION, SIGN_IN_LIFETIME_MS,
@@ -120,6 +121,7 @@ pub async fn open(state: AppState, request: Request) -> Result<Response, ApiErro
             return Err(e);
         }
     };
+    audit::caller(&caller);
     let (org, permissions, key_id) = match caller {
         Caller::Operator => (None, Vec::new(), None),
         Caller::Key {
@@ -138,7 +140,26 @@ pub async fn open(state: AppState, request: Request) -> Result<Response, ApiErro
         expires_at_ms: now_ms() + SIGN_IN_LIFETIME_MS,
     };
     let secret = session::open(&state, &s).await?;
+    note_session(&s, &secret);
     Ok(opened(&state, &secret, &s))
+}
+
+/// Notes the session opened for the audit log: its id and what it may do.
+fn note_session(s: &Session, secret: &str) {
+    if let Some(org) = &s.org {
+        audit::org(org);
+    }
+    let id = match s.caller(&hash(secret)) {
+        Caller::Key { id, .. } => id,
+        Caller::Operator => "operator".to_string(),
+    };
+    let shown = serde_json::json!({
+        "portal": s.portal,
+        "read_only": s.read_only,
+        "permissions": s.permissions,
+        "expires_at": rfc3339_ms(s.expires_at_ms),
+    });
+    audit::change(&id, None, Some(shown));
 }
 
 /// `POST /ui/session/portal`: opens a one-time portal link.
@@ -165,6 +186,7 @@ pub async fn redeem(
         .ok_or_else(unusable)?;
     let s = link.session();
     let secret = session::open(&state, &s).await?;
+    note_session(&s, &secret);
     Ok(opened(&state, &secret, &s))
 }
 
@@ -184,6 +206,7 @@ pub async fn close(state: AppState, request: Request) -> Result<Response, ApiErr
     if let Some((id_hash, s)) = current(&parts, &state).await? {
         check_csrf(&parts, &s)?;
         state.store.delete_ui_session(SESSION, &id_hash).await?;
+        audit::caller(&s.caller(&id_hash));
     }
     Ok((
         StatusCode::NO_CONTENT,

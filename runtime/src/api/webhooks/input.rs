@@ -157,6 +157,14 @@ pub async fn apply(state: &AppState, w: &mut Webhook, input: WebhookInput) -> Re
         w.headers = headers;
     }
     if let Some(signature) = input.signature {
+        if !w.signature.shares_secrets_with(signature) {
+            // HMAC secrets cannot sign ed25519 (nor the reverse): a key of
+            // the new kind signs from now on.
+            w.secrets = vec![crate::model::Secret {
+                value: signature.new_secret(),
+                expires_at_ms: None,
+            }];
+        }
         w.signature = signature;
     }
     if let Some(retry) = input.retry {

@@ -8,6 +8,7 @@ pub mod secrets;
 pub mod test_send;
 
 use super::access::{OrgAccess, WebhooksRead, WebhooksWrite};
+use super::audit::record as audit;
 use super::orgs::require;
 use super::page::{Page, PageQuery};
 use super::{ApiError, AppState, Body, Path, Query};
@@ -45,6 +46,9 @@ pub struct WebhookView {
     pub headers: BTreeMap<String, String>,
     /// Signing scheme.
     pub signature: SignatureScheme,
+    /// With `signature: "ed25519"`, the public key receivers verify with
+    /// (`whpk_…`, of the current signing key); `null` otherwise.
+    pub public_key: Option<String>,
     /// Retry schedule.
     pub retry: RetryPolicy,
     /// Per-attempt timeout.
@@ -96,6 +100,10 @@ impl From<&Webhook> for WebhookView {
             auth,
             headers: w.headers.clone(),
             signature: w.signature,
+            public_key: w
+                .secrets
+                .first()
+                .and_then(|s| crate::sign::public_key(&s.value)),
             retry: w.retry.clone(),
             timeout: crate::model::duration::format(&w.timeout),
             plugins: w.plugins.clone(),
@@ -117,7 +125,8 @@ pub struct CreatedWebhook {
     /// The webhook.
     #[serde(flatten)]
     pub webhook: WebhookView,
-    /// The signing secret (`whsec_…`); also readable later with `webhooks:write`.
+    /// The signing secret (`whsec_…`, or the `whsk_…` signing key with
+    /// ed25519); also readable later with `webhooks:write`.
     pub secret: String,
 }
 
@@ -165,6 +174,7 @@ pub async fn create(
     };
     input::apply(&state, &mut w, body).await?;
     state.store.put_webhook(&w, None).await?;
+    audit::change(&w.id, None, audit::shown(&WebhookView::from(&w)));
     let secret = w.secrets[0].value.clone();
     Ok((
         StatusCode::CREATED,
@@ -219,7 +229,13 @@ pub async fn update(
     state.store.put_webhook(&w, Some(&previous)).await?;
     state.webhooks.invalidate(&id);
     state.host.evict_webhook(&id);
-    Ok(Json(WebhookView::from(&w)))
+    let view = WebhookView::from(&w);
+    audit::change(
+        &id,
+        audit::shown(&WebhookView::from(&previous)),
+        audit::shown(&view),
+    );
+    Ok(Json(view))
 }
 
 /// Deletes a webhook.
@@ -235,6 +251,7 @@ pub async fn delete(
     state.store.delete_webhook(&w).await?;
     state.webhooks.invalidate(&id);
     state.host.evict_webhook(&id);
+    audit::change(&id, audit::shown(&WebhookView::from(&w)), None);
     Ok(StatusCode::NO_CONTENT)
 }
 

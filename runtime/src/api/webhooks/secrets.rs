@@ -7,6 +7,7 @@ use super::super::{ApiError, AppState, Path};
 use super::owned;
 use crate::clock::{now_ms, rfc3339_ms};
 use crate::model::Secret;
+use crate::sign::public_key;
 use axum::Json;
 use serde::Serialize;
 use utoipa::ToSchema;
@@ -17,8 +18,10 @@ pub const ROTATION_GRACE_MS: i64 = 24 * 3600 * 1000;
 /// A previous secret that still signs.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct PreviousSecret {
-    /// `whsec_…`.
+    /// `whsec_…` (or `whsk_…` with ed25519).
     pub secret: String,
+    /// With ed25519, its public key (`whpk_…`); `null` otherwise.
+    pub public_key: Option<String>,
     /// When it stops signing, RFC 3339.
     pub expires_at: String,
 }
@@ -26,8 +29,11 @@ pub struct PreviousSecret {
 /// A webhook's secrets.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Secrets {
-    /// The current secret, `whsec_…`.
+    /// The current secret, `whsec_…` (or the `whsk_…` signing key with ed25519).
     pub secret: String,
+    /// With ed25519, the current key's public key (`whpk_…`): what
+    /// receivers verify with; `null` otherwise.
+    pub public_key: Option<String>,
     /// Previous secrets still signing during their grace period.
     pub previous: Vec<PreviousSecret>,
 }
@@ -35,8 +41,10 @@ pub struct Secrets {
 /// The answer to a rotation.
 #[derive(Debug, Serialize, ToSchema)]
 pub struct Rotated {
-    /// The new secret, `whsec_…`.
+    /// The new secret, `whsec_…` (or `whsk_…` with ed25519).
     pub secret: String,
+    /// With ed25519, the new key's public key (`whpk_…`); `null` otherwise.
+    pub public_key: Option<String>,
     /// When the previous secret stops signing, RFC 3339.
     pub previous_expires_at: String,
 }
@@ -60,6 +68,7 @@ pub async fn read(
             let expires = s.expires_at_ms.filter(|e| *e > now)?;
             Some(PreviousSecret {
                 secret: s.value.clone(),
+                public_key: public_key(&s.value),
                 expires_at: rfc3339_ms(expires),
             })
         })
@@ -69,7 +78,11 @@ pub async fn read(
         .first()
         .map(|s| s.value.clone())
         .ok_or_else(|| ApiError::internal(format!("webhook {id} has no secret")))?;
-    Ok(Json(Secrets { secret, previous }))
+    Ok(Json(Secrets {
+        public_key: public_key(&secret),
+        secret,
+        previous,
+    }))
 }
 
 /// Rotates the secret: the new one signs at once, the old one 24 h more.
@@ -92,7 +105,7 @@ pub async fn rotate(
     for s in &mut old {
         s.expires_at_ms.get_or_insert(now + ROTATION_GRACE_MS);
     }
-    let fresh = crate::sign::new_secret();
+    let fresh = w.signature.new_secret();
     w.secrets = std::iter::once(Secret {
         value: fresh.clone(),
         expires_at_ms: None,
@@ -103,6 +116,7 @@ pub async fn rotate(
     state.store.put_webhook(&w, Some(&previous)).await?;
     state.webhooks.invalidate(&id);
     Ok(Json(Rotated {
+        public_key: public_key(&fresh),
         secret: fresh,
         previous_expires_at: rfc3339_ms(now + ROTATION_GRACE_MS),
     }))

@@ -168,7 +168,7 @@ async function formView(org, id) {
   const timeout = h('input', { type: 'text', name: 'timeout', value: w.timeout || '', placeholder: '30s' });
   const rate = h('input', { type: 'number', name: 'rate_limit', value: w.rate_limit ? String(w.rate_limit.per_second) : '', attrs: { min: '1', max: '10000' } });
   const stopAfter = h('input', { type: 'number', name: 'consecutive_dead', value: w.auto_disable ? String(w.auto_disable.consecutive_dead) : '', attrs: { min: '0' } });
-  const signature = select('signature', [['standard', 'Standard Webhooks (webhook-signature)'], ['hex', 'Hex HMAC-SHA256 (X-Webhook-Signature)']], w.signature, 'Signature scheme');
+  const signature = select('signature', [['standard', 'Standard Webhooks (webhook-signature)'], ['hex', 'Hex HMAC-SHA256 (X-Webhook-Signature)'], ['ed25519', 'Standard Webhooks ed25519 (v1a, public key)']], w.signature, 'Signature scheme');
   const filters = pluginList('filters', plugins, w.plugins.filters);
   const transforms = pluginList('transforms', plugins, w.plugins.transforms);
   const description = h('textarea', { name: 'description', rows: 3, value: w.description || '' });
@@ -269,7 +269,10 @@ function secretPanel(org, w) {
   if (fresh) { value.value = fresh; value.type = 'text'; revealed = true; reveal.textContent = 'Hide'; }
   return h('section', { class: 'card' }, h('h2', { text: 'Signing secret' }),
     fresh ? h('p', { class: 'ok', text: 'Webhook created. Here is its signing secret.' }) : null,
-    h('div', { class: 'row' }, value, canWrite() ? reveal : null, canWrite() ? copy : null, rotate), previous, messages);
+    h('div', { class: 'row' }, value, canWrite() ? reveal : null, canWrite() ? copy : null, rotate),
+    w.public_key ? h('div', { class: 'row' }, h('p', { text: 'Public key (receivers verify v1a signatures with it):' }),
+      h('input', { type: 'text', readOnly: true, value: w.public_key, attrs: { 'aria-label': 'Public key' } })) : null,
+    previous, messages);
 }
 
 function testPanel(org, w) {

@@ -4,6 +4,7 @@
 //! document against the routes served.
 
 mod abuse;
+mod audit;
 mod isolation;
 mod keys_plugins_secrets;
 mod lists_and_batches;

@@ -5,6 +5,7 @@
 mod auto_disable;
 mod change_feed;
 mod contracts;
+mod ed25519;
 mod misbehaving;
 mod network_policy;
 mod operational;

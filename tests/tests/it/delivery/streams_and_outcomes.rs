@@ -53,7 +53,8 @@ async fn ingest_stream_metrics_and_graceful_shutdown() {
     for name in [
         "herald_deliveries_total{outcome=\"succeeded\"} 1",
         "herald_attempts_total",
-        "herald_queue_depth",
+        "herald_queue_entries{shard=\"0\"}",
+        "herald_queue_oldest_age_seconds{shard=\"0\"}",
         "herald_delivery_latency_seconds_bucket",
     ] {
         assert!(text.contains(name), "{name} missing from:\n{text}");
