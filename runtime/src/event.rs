@@ -23,6 +23,10 @@ pub struct Event {
     pub environment: Option<String>,
     /// The JSON payload.
     pub data: Box<RawValue>,
+    /// The W3C `traceparent` of the span that published it, when tracing
+    /// is on: its attempts continue that trace. Never sent to receivers.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub traceparent: Option<String>,
 }
 
 #[derive(Serialize)]
@@ -88,6 +92,9 @@ pub struct NewEvent {
     pub data: Box<RawValue>,
     /// The environment tag.
     pub environment: Option<String>,
+    /// The publishing span's W3C `traceparent`, when tracing is on (set by
+    /// Herald, never by the producer's fields).
+    pub traceparent: Option<String>,
 }
 
 impl NewEvent {
@@ -136,6 +143,7 @@ impl NewEvent {
             event_type,
             data,
             environment,
+            traceparent: None,
         })
     }
 

@@ -17,6 +17,7 @@ use crate::store::Store;
 use prometheus_client::metrics::counter::Counter;
 use std::time::Duration;
 use tokio_util::sync::CancellationToken;
+use tracing::Instrument as _;
 
 /// The counters the consumer moves.
 #[derive(Clone, Debug, Default)]
@@ -97,7 +98,7 @@ pub async fn consume_stream(
         for entry in entries {
             let result = match judge(&entry) {
                 Verdict::Reject(why) => reject(&store, &metrics, &entry, &why).await,
-                Verdict::Publish(org, event) => match store.publish(&org, event).await {
+                Verdict::Publish(org, event) => match publish(&store, &entry, &org, event).await {
                     Ok(Some(published)) => {
                         if published.created {
                             metrics.ingested.inc();
@@ -116,6 +117,40 @@ pub async fn consume_stream(
             }
         }
     }
+}
+
+/// Publishes a stream entry's event, in its own trace when traces are
+/// exported.
+async fn publish(
+    store: &Store,
+    entry: &IngestEntry,
+    org: &str,
+    mut event: NewEvent,
+) -> Result<Option<crate::store::events::Published>, crate::store::StoreError> {
+    let span = ingest_span(entry, org, &event);
+    event.traceparent = crate::telemetry::spans::traceparent(&span);
+    store.publish(org, event).instrument(span).await
+}
+
+/// The root span of an event published from the stream (its trace starts
+/// here: stream entries carry no trace context); disabled unless traces
+/// are exported.
+fn ingest_span(entry: &IngestEntry, org: &str, event: &NewEvent) -> tracing::Span {
+    if !crate::telemetry::on() {
+        return tracing::Span::none();
+    }
+    let span = tracing::info_span!(
+        target: crate::telemetry::spans::TARGET,
+        "ingest",
+        otel.kind = "consumer",
+        herald.org = %org,
+        herald.event.type = %event.event_type,
+        herald.ingest.entry = %entry.id,
+        trace_id = tracing::field::Empty,
+        span_id = tracing::field::Empty,
+    );
+    crate::telemetry::spans::continue_in(&span, opentelemetry::Context::new());
+    span
 }
 
 async fn reject(

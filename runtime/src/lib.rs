@@ -30,7 +30,8 @@
 //! - [`operational`]: Herald's own event types (a webhook disabled or
 //!   failing, a delivery dead), published into the org like any event.
 //! - [`recorder`]: outcomes written in groups, each with its acknowledgement.
-//! - [`metrics`]: Prometheus counters and histograms.
+//! - [`metrics`]: Prometheus counters and histograms; [`telemetry`]:
+//!   OpenTelemetry traces over OTLP, one trace per event.
 //! - [`ui`]: the dashboard and customer portal at `/ui/`, a client of the
 //!   API with cookie sessions ([`api::session`]).
 //!
@@ -73,5 +74,6 @@ pub mod shutdown;
 pub mod sign;
 pub mod store;
 pub mod takeover;
+pub mod telemetry;
 pub mod ui;
 pub mod worker;

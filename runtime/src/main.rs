@@ -2,6 +2,9 @@
 
 use clap::Parser;
 use std::process::ExitCode;
+use tracing_subscriber::layer::SubscriberExt as _;
+use tracing_subscriber::util::SubscriberInitExt as _;
+use tracing_subscriber::Layer as _;
 
 /// mimalloc instead of glibc malloc: the allocator was about a fifth of
 /// Herald's CPU under delivery load with glibc (BENCHMARKS.md has the
@@ -10,31 +13,50 @@ use std::process::ExitCode;
 static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> ExitCode {
-    let filter =
+    // Traces, when an OTLP endpoint is configured (flushed when dropped,
+    // at the end of main).
+    let telemetry = match herald::telemetry::Telemetry::from_env() {
+        Ok(telemetry) => telemetry,
+        Err(e) => {
+            eprintln!("error: {e}");
+            return ExitCode::from(2);
+        }
+    };
+    let mut filter =
         tracing_subscriber::EnvFilter::try_from_env("HERALD_LOG").unwrap_or_else(|_| "warn".into());
-    let logs = tracing_subscriber::fmt()
-        .with_env_filter(filter)
-        .with_writer(std::io::stderr);
+    if telemetry.is_some() {
+        // Log lines inside an event's trace name its trace and span ids.
+        if let Ok(directive) = "herald::trace=info".parse() {
+            filter = filter.add_directive(directive);
+        }
+    }
+    let logs = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
     // HERALD_LOG_FORMAT: `text` (the default, for a terminal) or `json`
     // (one object per line, for a log pipeline).
-    match std::env::var("HERALD_LOG_FORMAT").as_deref() {
-        Err(_) | Ok("") | Ok("text") => logs.init(),
+    let logs = match std::env::var("HERALD_LOG_FORMAT").as_deref() {
+        Err(_) | Ok("") | Ok("text") => logs.boxed(),
         Ok("json") => logs
             .json()
             .with_current_span(true)
             .with_span_list(false)
-            .init(),
+            .boxed(),
         Ok(other) => {
             eprintln!("error: HERALD_LOG_FORMAT={other:?}: expected `text` or `json`");
             return ExitCode::from(2);
         }
-    }
+    };
+    tracing_subscriber::registry()
+        .with(logs.with_filter(filter))
+        .with(telemetry.as_ref().map(|t| t.layer()))
+        .init();
     let cli = herald::cli::Cli::parse();
-    match herald::cli::run(cli) {
+    let code = match herald::cli::run(cli) {
         Ok(code) => code,
         Err(e) => {
             eprintln!("error: {e}");
             e.exit_code()
         }
-    }
+    };
+    drop(telemetry);
+    code
 }

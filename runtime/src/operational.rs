@@ -100,6 +100,7 @@ async fn publish(store: &Store, org: &str, event_type: &str, id: String, data: V
         event_type: event_type.to_string(),
         data,
         environment: None,
+        traceparent: None,
     };
     match store.publish(org, event).await {
         Ok(Some(_)) => {}

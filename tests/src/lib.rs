@@ -2,7 +2,7 @@
 //! plugins and the `herald` binary are, Herald in-process or as a process
 //! ([`herald`]) and its API client ([`api`]), a private `redis-server` per
 //! test ([`redis`]) or a private Redis Cluster ([`cluster`]), either one
-//! chosen by `HERALD_TEST_REDIS` ([`backend`]), HTTPS receivers ([`receiver`], [`tls`]) and the barrier
+//! chosen by `HERALD_TEST_REDIS` ([`backend`]), HTTPS receivers ([`receiver`], [`tls`]), an OTLP trace collector ([`otlp`]) and the barrier
 //! that replaces sleep-then-assert-nothing ([`barrier`]).
 //!
 //! The plugins are built from `plugins/` and `tests/fixtures/` by
@@ -16,6 +16,7 @@ pub mod barrier;
 pub mod cluster;
 pub mod dns;
 pub mod herald;
+pub mod otlp;
 pub mod receiver;
 pub mod redis;
 pub mod tls;

@@ -5,6 +5,7 @@
 //! Both apply [`NewEvent::parse`], the rules the ingest stream applies too.
 
 use super::access::{EventsWrite, OrgAccess};
+use super::traced::Traced;
 use super::{ApiError, AppState, Body};
 use crate::event::NewEvent;
 use crate::store::events::MAX_BATCH;
@@ -12,6 +13,7 @@ use axum::http::StatusCode;
 use axum::Json;
 use serde::{Deserialize, Serialize};
 use serde_json::value::RawValue;
+use tracing::Instrument as _;
 use utoipa::ToSchema;
 
 /// An event to publish.
@@ -77,10 +79,37 @@ pub struct PublishedBatch {
     responses((status = 202, description = "Stored durably and fanned out", body = Published)))]
 pub async fn publish(
     state: AppState,
+    traced: Traced,
     access: OrgAccess<EventsWrite>,
     Body(input): Body<EventInput>,
 ) -> Result<(StatusCode, Json<Published>), ApiError> {
-    let event = input.parse().map_err(ApiError::invalid)?;
+    let span = traced.0.clone();
+    let answer = publish_one(state, &traced, access, input)
+        .instrument(span)
+        .await;
+    answered(&traced, &answer);
+    answer
+}
+
+/// Records the answer on the request's span.
+fn answered<T>(traced: &Traced, answer: &Result<(StatusCode, T), ApiError>) {
+    match answer {
+        Ok((status, _)) => traced.answered(status.as_u16(), None),
+        Err(e) => traced.answered(e.status().as_u16(), Some(&e.to_string())),
+    }
+}
+
+async fn publish_one(
+    state: AppState,
+    traced: &Traced,
+    access: OrgAccess<EventsWrite>,
+    input: EventInput,
+) -> Result<(StatusCode, Json<Published>), ApiError> {
+    let mut event = input.parse().map_err(ApiError::invalid)?;
+    event.traceparent = traced.traceparent();
+    let span = &traced.0;
+    span.record("herald.org", access.org.as_str());
+    span.record("herald.event.type", event.event_type.as_str());
     let published = state
         .store
         .publish(&access.org, event)
@@ -89,6 +118,8 @@ pub async fn publish(
     if published.created {
         state.metrics.events_ingested.inc();
     }
+    span.record("herald.event.id", published.id.as_str());
+    span.record("herald.deliveries", published.deliveries);
     Ok((
         StatusCode::ACCEPTED,
         Json(Published {
@@ -106,8 +137,23 @@ pub async fn publish(
     responses((status = 202, description = "Every event stored and fanned out", body = PublishedBatch)))]
 pub async fn publish_batch(
     state: AppState,
+    traced: Traced,
     access: OrgAccess<EventsWrite>,
     Body(input): Body<BatchInput>,
+) -> Result<(StatusCode, Json<PublishedBatch>), ApiError> {
+    let span = traced.0.clone();
+    let answer = publish_many(state, &traced, access, input)
+        .instrument(span)
+        .await;
+    answered(&traced, &answer);
+    answer
+}
+
+async fn publish_many(
+    state: AppState,
+    traced: &Traced,
+    access: OrgAccess<EventsWrite>,
+    input: BatchInput,
 ) -> Result<(StatusCode, Json<PublishedBatch>), ApiError> {
     if input.events.is_empty() || input.events.len() > MAX_BATCH {
         return Err(ApiError::invalid(format!(
@@ -115,15 +161,21 @@ pub async fn publish_batch(
             input.events.len()
         )));
     }
+    let traceparent = traced.traceparent();
     let events = input
         .events
         .into_iter()
         .enumerate()
         .map(|(i, e)| {
-            e.parse()
-                .map_err(|m| ApiError::invalid(format!("events[{i}]: {m}")))
+            let mut event = e
+                .parse()
+                .map_err(|m| ApiError::invalid(format!("events[{i}]: {m}")))?;
+            event.traceparent.clone_from(&traceparent);
+            Ok(event)
         })
-        .collect::<Result<Vec<_>, _>>()?;
+        .collect::<Result<Vec<_>, ApiError>>()?;
+    traced.0.record("herald.org", access.org.as_str());
+    traced.0.record("herald.events", events.len());
     let published = state
         .store
         .publish_batch(&access.org, events)

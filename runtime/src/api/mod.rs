@@ -11,7 +11,8 @@
 //! - Resources: [`orgs`], [`keys`], [`event_types`], [`webhooks`],
 //!   [`events`], [`deliveries`], [`stats`], [`plugins`], [`ingest`],
 //!   [`portal`] (one-time links into the dashboard for an org's users).
-//! - [`health`]: `/healthz`, `/readyz`, `/metrics`.
+//! - [`health`]: `/healthz`, `/readyz`, `/metrics`; [`traced`]: the
+//!   server span of a publishing request (OpenTelemetry).
 //! - [`audit`]: the audit log of every management change, written by a
 //!   route layer ([`audit::record`]) and listed for the operator and orgs.
 
@@ -36,6 +37,7 @@ mod rules_table;
 pub mod server;
 pub mod session;
 pub mod stats;
+pub mod traced;
 pub mod webhooks;
 
 pub use body::{Body, OptionalBody, Path, Query};

@@ -9,7 +9,7 @@ use crate::event::Event;
 use crate::model::{PluginLogLine, Webhook, MAX_PLUGIN_LOG_LINES};
 use crate::plugin::{CallError, CallTarget, Plugin, Quarantine, WitRequest, WitVerdict};
 use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 /// Where the chain left the request.
 pub(super) enum ChainResult {
@@ -137,10 +137,11 @@ async fn run_chain(
             return Err(said.into());
         }
     }
+    let chain_started = SystemTime::now();
     let wit_event = event.to_plugin_event(&webhook.id);
     let host = app.host.clone();
     let quarantine = app.quarantine.clone();
-    let timings: Vec<(Arc<str>, Duration)> = Vec::new();
+    let timings: Vec<PluginTiming> = Vec::new();
     let logs = Logs::default();
     let slot = app
         .plugin_runs
@@ -158,7 +159,11 @@ async fn run_chain(
                 return (Err(said.into()), timings, logs);
             }
             let (result, report) = host.filter(plugin, target, &wit_event);
-            timings.push((target.plugin_ref.clone(), report.duration));
+            timings.push((
+                target.plugin_ref.clone(),
+                report.duration,
+                SystemTime::now(),
+            ));
             logs.add(&target.plugin_ref, &report);
             let result = noted(&quarantine, target, result);
             match result {
@@ -182,7 +187,11 @@ async fn run_chain(
                 return (Err(said.into()), timings, logs);
             }
             let (result, report) = host.transform(plugin, target, &wit_event, &request);
-            timings.push((target.plugin_ref.clone(), report.duration));
+            timings.push((
+                target.plugin_ref.clone(),
+                report.duration,
+                SystemTime::now(),
+            ));
             logs.add(&target.plugin_ref, &report);
             let result = noted(&quarantine, target, result);
             match result {
@@ -195,13 +204,19 @@ async fn run_chain(
     .await;
     let (result, timings, logs) = joined.map_err(|e| format!("plugin task failed: {e}"))?;
     *logs_out = logs;
+    if crate::telemetry::on() {
+        crate::telemetry::spans::plugin_calls(chain_started, &timings);
+    }
     observe(app, timings);
     result
 }
 
+/// A plugin call's plugin, duration and end.
+pub(super) type PluginTiming = (Arc<str>, Duration, SystemTime);
+
 /// Records each plugin call's duration in the metrics.
-pub(super) fn observe(app: &App, timings: Vec<(Arc<str>, Duration)>) {
-    for (plugin, took) in timings {
+pub(super) fn observe(app: &App, timings: Vec<PluginTiming>) {
+    for (plugin, took, _) in timings {
         app.metrics
             .plugin_call
             .get_or_create(&crate::metrics::PluginLabel {

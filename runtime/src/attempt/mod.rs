@@ -3,10 +3,12 @@
 //! filters, the plugin chain ([`chain`]: filter plugins, then transform
 //! plugins, on the blocking pool), the request ([`request`]: the signature
 //! over the exact bytes, auth, custom headers), the send, and the attempt
-//! record with secrets masked.
+//! record with secrets masked. When traces are exported, the signing and
+//! the request are spans of the attempt ([`trace`]).
 
 mod chain;
 mod request;
+mod trace;
 mod version;
 
 use chain::ChainResult;
@@ -19,6 +21,7 @@ use crate::model::{Attempt, AttemptError, ErrorClass, PluginLogLine, Timings, We
 use bytes::Bytes;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant, SystemTime};
+use tracing::Instrument as _;
 
 /// How an attempt ended, for the retry decision.
 #[derive(Debug, Clone)]
@@ -98,12 +101,19 @@ pub async fn run(
         Stage::Ready(ready) => ready,
     };
     let Ready {
-        headers,
+        mut headers,
         body,
         logs,
         plugins_ms,
         converted,
     } = ready;
+    let checked = app.policy.check_url(&webhook.url);
+    let request_span = checked
+        .as_ref()
+        .map_or_else(|_| tracing::Span::none(), trace::request);
+    if webhook.forward_trace_context && !request_span.is_disabled() {
+        crate::telemetry::spans::inject(&request_span, &mut headers);
+    }
     let masked = request::mask(&headers, &webhook.auth);
     let mut attempt = record(number, &at, started, masked);
     attempt.timings.plugins_ms = plugins_ms;
@@ -113,7 +123,7 @@ pub async fn run(
         attempt.request_body = Some(String::from_utf8_lossy(&body[..cut]).into_owned());
         attempt.request_body_truncated = cut < body.len();
     }
-    let uri = match app.policy.check_url(&webhook.url) {
+    let uri = match checked {
         Ok(uri) => uri,
         Err(refused) => {
             attempt.error = Some(AttemptError {
@@ -138,7 +148,12 @@ pub async fn run(
         timeout: webhook.timeout,
     };
     let mut timings = Timings::default();
-    let sent = app.sender.send(out, &mut timings).await;
+    let sending = SystemTime::now();
+    let sent = app
+        .sender
+        .send(out, &mut timings)
+        .instrument(request_span.clone())
+        .await;
     timings.plugins_ms = plugins_ms;
     attempt.timings = timings;
     let result = match sent {
@@ -152,6 +167,7 @@ pub async fn run(
             }
         }
     };
+    trace::answered(&request_span, sending, &attempt);
     finish(attempt, started, result)
 }
 
@@ -245,6 +261,7 @@ pub async fn prepare(
         || !webhook.plugins.filters.is_empty()
         || !webhook.plugins.transforms.is_empty())
     .then(|| ms(plugins_started.elapsed()));
+    let signing = trace::signing();
     let headers = request::build_headers(
         webhook,
         event,
@@ -253,6 +270,7 @@ pub async fn prepare(
         number,
         &request,
     );
+    trace::signed(signing);
     Stage::Ready(Ready {
         headers,
         body: request.body,

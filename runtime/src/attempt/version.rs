@@ -94,6 +94,7 @@ async fn run_steps(
     let (host, quarantine) = (app.host.clone(), app.quarantine.clone());
     let mut event = event.clone();
     let webhook_id = webhook.id.clone();
+    let started = std::time::SystemTime::now();
     let joined = tokio::task::spawn_blocking(move || {
         let _slot = slot;
         let _collect = CollectOnDrop;
@@ -109,7 +110,11 @@ async fn run_steps(
             };
             let wit_event = event.to_plugin_event(&webhook_id);
             let (result, report) = host.transform(plugin, target, &wit_event, &request);
-            timings.push((target.plugin_ref.clone(), report.duration));
+            timings.push((
+                target.plugin_ref.clone(),
+                report.duration,
+                std::time::SystemTime::now(),
+            ));
             logs.add(&target.plugin_ref, &report);
             let converted = noted(&quarantine, target, result).and_then(|out| {
                 data_of(&out.body).map_err(|e| {
@@ -126,6 +131,9 @@ async fn run_steps(
     .await;
     let (result, logs, timings) = joined.map_err(|e| format!("plugin task failed: {e}"))?;
     *logs_out = logs;
+    if crate::telemetry::on() {
+        crate::telemetry::spans::plugin_calls(started, &timings);
+    }
     super::chain::observe(app, timings);
     result
 }

@@ -35,6 +35,7 @@ pub(super) fn event_from(ef: EventFile) -> (Event, String) {
         org: ef.org.unwrap_or_else(|| "org_local".into()),
         environment: ef.environment,
         data: ef.data,
+        traceparent: None,
     };
     (event, webhook_id)
 }

@@ -137,6 +137,14 @@ pub struct Connector {
     resolver: Resolver,
 }
 
+impl std::fmt::Debug for Connector {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Connector")
+            .field("policy", &self.policy)
+            .finish_non_exhaustive()
+    }
+}
+
 impl Connector {
     /// A connector enforcing `policy`, with TLS from `tls`, resolving names
     /// with `resolver`.

@@ -264,6 +264,10 @@ pub struct Webhook {
     /// Delivery in publish order per key (none: unordered).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub ordering: Option<Ordering>,
+    /// Send the trace context (`traceparent`) to the receiver while traces
+    /// are exported.
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub forward_trace_context: bool,
     /// Free text.
     pub description: Option<String>,
     /// Free JSON for the platform's own use.

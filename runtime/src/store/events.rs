@@ -78,6 +78,7 @@ impl Prepared {
             org: org.to_string(),
             environment: event.environment,
             data: event.data,
+            traceparent: event.traceparent,
         };
         Prepared {
             json: serde_json::to_string(&stored).unwrap_or_default(),

@@ -5,6 +5,8 @@
 //! scheduler. Shutdown stops claiming and lets in-flight attempts finish,
 //! bounded by the grace period; what does not finish stays claimed and is
 //! taken over after the visibility timeout (at-least-once, same `webhook-id`).
+//! Each attempt is a span of its event's trace when traces are exported
+//! ([`trace`]).
 
 use crate::app::App;
 use crate::event::Event;
@@ -28,6 +30,7 @@ mod admit;
 mod ctx;
 mod health;
 mod task;
+mod trace;
 
 /// Entries read per batch, at most.
 const BATCH: usize = 256;

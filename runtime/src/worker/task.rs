@@ -19,6 +19,7 @@ use crate::store::{now_ms, Shard, StoreError};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;
 use std::time::Instant;
+use tracing::Instrument as _;
 
 /// What a claimed entry needs, loaded for a whole batch at once.
 pub(super) enum Work {
@@ -194,9 +195,11 @@ async fn handle(
         }
     };
     let number = delivery.attempts + 1;
+    let span = super::trace::attempt(&delivery, &event, number, &claimed.entry_id);
     let started = Instant::now();
     let (record, result) = {
-        let run = attempt::run(app, &webhook, &event, &delivery.id, number, Filters::Apply);
+        let run = attempt::run(app, &webhook, &event, &delivery.id, number, Filters::Apply)
+            .instrument(span.clone());
         tokio::pin!(run);
         tokio::select! {
         r = &mut run => r,
@@ -259,7 +262,7 @@ async fn handle(
                 .deactivate_webhook(&webhook.org, &webhook.id, GONE)
                 .await?;
             app.webhooks.invalidate(&webhook.id);
-            tracing::warn!(webhook = %webhook.id, "{GONE}");
+            span.in_scope(|| tracing::warn!(webhook = %webhook.id, "{GONE}"));
             Outcome::Dead
         }
         attempt::Ending::Failed {
@@ -278,6 +281,7 @@ async fn handle(
             }
         }
     };
+    super::trace::ended(&span, &outcome, &error);
     let created_ms = delivery.created_ms;
     let kept = delivery.clone();
     recorder
@@ -288,6 +292,7 @@ async fn handle(
             outcome.clone(),
             entry(claimed),
         )
+        .instrument(super::trace::recording(&span))
         .await?;
     let end = match &outcome {
         Outcome::Succeeded => Some(health::End::Succeeded),

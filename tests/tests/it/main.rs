@@ -20,3 +20,4 @@ mod redis_tls;
 mod resilience;
 mod sdk;
 mod secrets_at_rest;
+mod tracing;

@@ -109,6 +109,7 @@ pub async fn dry_run(
                     org: access.org.clone(),
                     environment: e.environment,
                     data: e.data,
+                    traceparent: None,
                 });
             }
             out

@@ -63,6 +63,10 @@ pub struct WebhookInput {
     #[serde(default, deserialize_with = "present")]
     #[schema(value_type = Option<Ordering>, nullable)]
     pub ordering: Option<Option<Ordering>>,
+    /// Send the W3C `traceparent` (and `tracestate`) of Herald's request
+    /// span to the receiver, so its own spans join the event's trace; only
+    /// while Herald exports traces (default `false`).
+    pub forward_trace_context: Option<bool>,
     /// Free text.
     #[schema(max_length = 4096)]
     pub description: Option<String>,
@@ -184,6 +188,9 @@ pub async fn apply(state: &AppState, w: &mut Webhook, input: WebhookInput) -> Re
     }
     if let Some(rule) = input.auto_disable {
         w.auto_disable = rule;
+    }
+    if let Some(forward) = input.forward_trace_context {
+        w.forward_trace_context = forward;
     }
     if let Some(ordering) = input.ordering {
         w.ordering = ordering;

@@ -62,6 +62,9 @@ pub struct WebhookView {
     pub auto_disable: Option<AutoDisable>,
     /// Delivery in publish order per key (`null`: unordered).
     pub ordering: Option<Ordering>,
+    /// Whether the receiver gets the trace context (`traceparent`) while
+    /// Herald exports traces.
+    pub forward_trace_context: bool,
     /// Free text.
     pub description: Option<String>,
     /// Free JSON for the platform's own use.
@@ -110,6 +113,7 @@ impl From<&Webhook> for WebhookView {
             rate_limit: w.rate_limit,
             auto_disable: w.auto_disable,
             ordering: w.ordering.clone(),
+            forward_trace_context: w.forward_trace_context,
             description: w.description.clone(),
             metadata: w.metadata.clone(),
             disabled_reason: w.disabled_reason.clone(),
@@ -166,6 +170,7 @@ pub async fn create(
         rate_limit: None,
         auto_disable: None,
         ordering: None,
+        forward_trace_context: false,
         description: None,
         metadata: None,
         disabled_reason: None,

@@ -98,6 +98,7 @@ pub async fn test(
         org: access.org.clone(),
         environment: None,
         data: serde_json::value::to_raw_value(&data).map_err(ApiError::internal)?,
+        traceparent: None,
     };
     let msg_id = crate::id::new_id("msg_test");
     let filters_applied = input.apply_filters.unwrap_or(false);
