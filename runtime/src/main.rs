@@ -30,25 +30,48 @@ fn main() -> ExitCode {
             filter = filter.add_directive(directive);
         }
     }
-    let logs = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
     // HERALD_LOG_FORMAT: `text` (the default, for a terminal) or `json`
     // (one object per line, for a log pipeline).
-    let logs = match std::env::var("HERALD_LOG_FORMAT").as_deref() {
-        Err(_) | Ok("") | Ok("text") => logs.boxed(),
-        Ok("json") => logs
-            .json()
-            .with_current_span(true)
-            .with_span_list(false)
-            .boxed(),
+    let json = match std::env::var("HERALD_LOG_FORMAT").as_deref() {
+        Err(_) | Ok("") | Ok("text") => false,
+        Ok("json") => true,
         Ok(other) => {
             eprintln!("error: HERALD_LOG_FORMAT={other:?}: expected `text` or `json`");
             return ExitCode::from(2);
         }
     };
-    tracing_subscriber::registry()
-        .with(logs.with_filter(filter))
-        .with(telemetry.as_ref().map(|t| t.layer()))
-        .init();
+    match &telemetry {
+        // Without traces, the subscriber is exactly the plain one: one
+        // global filter, no layer that could widen callsite interest.
+        None => {
+            let logs = tracing_subscriber::fmt()
+                .with_env_filter(filter)
+                .with_writer(std::io::stderr);
+            if json {
+                logs.json()
+                    .with_current_span(true)
+                    .with_span_list(false)
+                    .init();
+            } else {
+                logs.init();
+            }
+        }
+        Some(t) => {
+            let logs = tracing_subscriber::fmt::layer().with_writer(std::io::stderr);
+            let logs = if json {
+                logs.json()
+                    .with_current_span(true)
+                    .with_span_list(false)
+                    .boxed()
+            } else {
+                logs.boxed()
+            };
+            tracing_subscriber::registry()
+                .with(logs.with_filter(filter))
+                .with(t.layer())
+                .init();
+        }
+    }
     let cli = herald::cli::Cli::parse();
     let code = match herald::cli::run(cli) {
         Ok(code) => code,

@@ -187,6 +187,7 @@ impl Telemetry {
                 .build()
         };
         let tracer = provider.tracer("herald");
+        let _ = spans::TRACER.set(tracer.clone());
         opentelemetry::global::set_tracer_provider(provider.clone());
         ON.store(true, Ordering::Relaxed);
         Ok(Some(Telemetry {
@@ -204,8 +205,16 @@ impl Telemetry {
         S: tracing::Subscriber + for<'a> tracing_subscriber::registry::LookupSpan<'a>,
     {
         use tracing_subscriber::Layer as _;
+        // No per-span code location, thread, level, target or busy/idle
+        // timing attributes: each costs on every span, and none says more
+        // than the span's name and Herald's own attributes.
         tracing_opentelemetry::layer()
             .with_tracer(self.tracer.clone())
+            .with_location(false)
+            .with_threads(false)
+            .with_level(false)
+            .with_target(false)
+            .with_tracked_inactivity(false)
             .with_filter(filter_fn(|meta| {
                 if meta.is_span() {
                     meta.target() == spans::TARGET

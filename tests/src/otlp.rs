@@ -102,25 +102,38 @@ fn keep(spans: &Spans, request: ExportTraceServiceRequest) {
 pub struct Collector {
     addr: SocketAddr,
     spans: Spans,
+    exports: Arc<std::sync::atomic::AtomicU64>,
     task: tokio::task::JoinHandle<()>,
 }
 
 impl Collector {
     /// An OTLP/HTTP collector (`POST /v1/traces`, protobuf).
     pub async fn http() -> Self {
+        Self::http_keeping(true).await
+    }
+
+    /// An OTLP/HTTP endpoint that answers every export and keeps nothing
+    /// (for benchmarks: it costs next to no CPU); [`Collector::exports`]
+    /// counts the exports and bytes.
+    pub async fn discarding() -> Self {
+        Self::http_keeping(false).await
+    }
+
+    async fn http_keeping(decode: bool) -> Self {
         let listener = TcpListener::bind("127.0.0.1:0").await.expect("bind");
         let addr = listener.local_addr().expect("addr");
         let spans: Spans = Arc::default();
-        let kept = spans.clone();
+        let exports = Arc::new(std::sync::atomic::AtomicU64::new(0));
+        let (kept, counted) = (spans.clone(), exports.clone());
         let task = tokio::spawn(async move {
             loop {
                 let Ok((tcp, _)) = listener.accept().await else {
                     continue;
                 };
-                let kept = kept.clone();
+                let (kept, counted) = (kept.clone(), counted.clone());
                 tokio::spawn(async move {
                     let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
-                        let kept = kept.clone();
+                        let (kept, counted) = (kept.clone(), counted.clone());
                         async move {
                             let path = req.uri().path().to_string();
                             let body = req
@@ -129,13 +142,16 @@ impl Collector {
                                 .await
                                 .map(|b| b.to_bytes())
                                 .unwrap_or_default();
-                            let status = match ExportTraceServiceRequest::decode(body) {
-                                Ok(request) if path == "/v1/traces" => {
-                                    keep(&kept, request);
-                                    200
-                                }
-                                _ => 400,
-                            };
+                            counted.fetch_add(1, std::sync::atomic::Ordering::Relaxed);
+                            let status =
+                                match decode.then(|| ExportTraceServiceRequest::decode(body)) {
+                                    None => 200,
+                                    Some(Ok(request)) if path == "/v1/traces" => {
+                                        keep(&kept, request);
+                                        200
+                                    }
+                                    _ => 400,
+                                };
                             let answer = ExportTraceServiceResponse::default().encode_to_vec();
                             hyper::Response::builder()
                                 .status(status)
@@ -149,7 +165,17 @@ impl Collector {
                 });
             }
         });
-        Collector { addr, spans, task }
+        Collector {
+            addr,
+            spans,
+            exports,
+            task,
+        }
+    }
+
+    /// Export requests received so far.
+    pub fn exports(&self) -> u64 {
+        self.exports.load(std::sync::atomic::Ordering::Relaxed)
     }
 
     /// An OTLP/gRPC collector (the `TraceService`).
@@ -165,7 +191,12 @@ impl Collector {
                 .serve_with_incoming(incoming)
                 .await;
         });
-        Collector { addr, spans, task }
+        Collector {
+            addr,
+            spans,
+            exports: Arc::default(),
+            task,
+        }
     }
 
     /// The base URL to configure as the endpoint.

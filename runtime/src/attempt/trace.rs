@@ -28,14 +28,14 @@ pub(super) fn signed(started: Option<SystemTime>) {
     }
 }
 
-/// When the signing starts, if traces are exported.
+/// When the signing starts, if the attempt is being traced.
 pub(super) fn signing() -> Option<SystemTime> {
-    telemetry::on().then(SystemTime::now)
+    (telemetry::on() && spans::sampled(&tracing::Span::current())).then(SystemTime::now)
 }
 
 /// The client span of the request to `uri`.
 pub(super) fn request(uri: &http::Uri) -> tracing::Span {
-    if !telemetry::on() {
+    if !telemetry::on() || !spans::sampled(&tracing::Span::current()) {
         return tracing::Span::none();
     }
     let scheme = uri.scheme_str().unwrap_or("https");

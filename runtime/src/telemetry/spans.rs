@@ -24,6 +24,17 @@ use tracing_opentelemetry::OpenTelemetrySpanExt as _;
 /// The `tracing` target of Herald's trace spans (the only spans exported).
 pub const TARGET: &str = "herald::trace";
 
+/// The tracer spans with measured times are recorded with (set once
+/// tracing is set up).
+pub(super) static TRACER: std::sync::OnceLock<opentelemetry_sdk::trace::Tracer> =
+    std::sync::OnceLock::new();
+
+/// Whether `span` is being recorded (its trace sampled); children of a
+/// span that is not need not be made.
+pub fn sampled(span: &tracing::Span) -> bool {
+    !span.is_disabled() && span.context().span().span_context().is_sampled()
+}
+
 struct Headers<'a>(&'a http::HeaderMap);
 
 impl Extractor for Headers<'_> {
@@ -120,17 +131,18 @@ pub fn record(
     attributes: Vec<KeyValue>,
     error: Option<String>,
 ) -> Context {
-    if !parent.span().span_context().is_valid() {
-        // Not inside a traced span (a dry run, a test send): nothing to record.
+    let span_context = parent.span().span_context().clone();
+    let Some(tracer) = TRACER.get().filter(|_| span_context.is_sampled()) else {
+        // Not inside a recorded span (a dry run, a test send, a trace not
+        // sampled): nothing to record.
         return parent.clone();
-    }
-    let tracer = opentelemetry::global::tracer("herald");
+    };
     let mut span = tracer
         .span_builder(name)
         .with_kind(kind)
         .with_start_time(start)
         .with_attributes(attributes)
-        .start_with_context(&tracer, parent);
+        .start_with_context(tracer, parent);
     if let Some(message) = error {
         span.set_status(Status::error(message));
     }

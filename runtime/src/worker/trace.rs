@@ -45,6 +45,10 @@ pub(super) fn attempt(
         .map(spans::from_traceparent)
         .unwrap_or_default();
     spans::continue_in(&span, parent);
+    if !spans::sampled(&span) {
+        // Its trace is not recorded: no span at all, at no further cost.
+        return tracing::Span::none();
+    }
     // Stream entry ids begin with the Unix ms they were added at.
     if let Some(queued_ms) = entry_id
         .split_once('-')

@@ -124,11 +124,12 @@ pub const NOT_AUDITED: [(&str, &str); 3] = [
 /// The route layer: runs the request and, for an audited route that
 /// succeeded, writes its entry.
 pub async fn layer(State(app): State<Arc<App>>, request: Request, next: Next) -> Response {
-    let route = request
-        .extensions()
-        .get::<MatchedPath>()
-        .map(|m| m.as_str().to_string());
-    let Some((action, route)) = route.and_then(|r| Some((action(request.method(), &r)?, r))) else {
+    let matched = request.extensions().get::<MatchedPath>();
+    let Some((action, route)) = matched.and_then(|m| {
+        let route = m.as_str();
+        Some((action(request.method(), route)?, route.to_string()))
+    }) else {
+        // Not audited: nothing else to do (the common case, publishing included).
         return next.run(request).await;
     };
     let method = request.method().to_string();

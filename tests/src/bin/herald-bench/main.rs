@@ -1,7 +1,7 @@
 //! End-to-end benchmark of Herald. Run with (after `bash tests/run.sh --build-only`):
 //!
 //! ```text
-//! cargo run --release -p herald-e2e --bin herald-bench -- [scenario ...] [--events N] [--batch B] [--idle-wait S]
+//! cargo run --release -p herald-e2e --bin herald-bench -- [scenario ...] [--events N] [--batch B] [--idle-wait S] [--otlp]
 //! ```
 //!
 //! It starts its own `redis-server`, the real `herald` binary and a local
@@ -90,6 +90,9 @@ impl Scenario {
     }
 }
 
+/// With `--otlp`, the endpoint every Herald of the run exports traces to.
+static OTLP_ENDPOINT: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
 pub(crate) fn options(redis: &TestRedis, role: &str) -> Options {
     let mut env: Vec<(String, String)> = vec![
         ("HERALD_ALLOW_HTTP".into(), "true".into()),
@@ -99,9 +102,12 @@ pub(crate) fn options(redis: &TestRedis, role: &str) -> Options {
     ];
     // The bench's own `MIMALLOC_*` and `HERALD_*` variables are passed on
     // (allocator experiments, settings overridden for a run).
-    env.extend(
-        std::env::vars().filter(|(k, _)| k.starts_with("MIMALLOC_") || k.starts_with("HERALD_")),
-    );
+    env.extend(std::env::vars().filter(|(k, _)| {
+        k.starts_with("MIMALLOC_") || k.starts_with("HERALD_") || k.starts_with("OTEL_")
+    }));
+    if let Some(endpoint) = OTLP_ENDPOINT.get() {
+        env.push(("HERALD_OTLP_ENDPOINT".into(), endpoint.clone()));
+    }
     Options {
         redis_url: Some(redis.url()),
         env,
@@ -269,7 +275,7 @@ async fn run(s: &Scenario, batch: usize, idle_wait: Duration) {
 
 /// What `--help` prints.
 const USAGE: &str = "\
-usage: herald-bench [scenario ...] [--events N] [--batch B] [--idle-wait S]
+usage: herald-bench [scenario ...] [--events N] [--batch B] [--idle-wait S] [--otlp]
 
 Runs the named scenarios (all of the first group when none is named) against
 its own redis-server, the herald binary and a loopback receiver.
@@ -291,6 +297,8 @@ options:
   --events N     events per scenario (default 100000)
   --batch B      events per publish request, 1 to 1000 (default 1)
   --idle-wait S  seconds before reading idle RSS (default 2)
+  --otlp         export traces to an OTLP/HTTP endpoint in the bench that
+                 discards them (sampling as OTEL_TRACES_SAMPLER says)
   --help, -h     this text";
 
 #[tokio::main]
@@ -320,6 +328,14 @@ async fn main() {
             .and_then(|n| n.parse().ok())
             .unwrap_or(2u64),
     );
+    // The sink must outlive every scenario's Herald.
+    let sink = if args.iter().any(|a| a == "--otlp") {
+        let sink = herald_e2e::otlp::Collector::discarding().await;
+        let _ = OTLP_ENDPOINT.set(sink.url());
+        Some(sink)
+    } else {
+        None
+    };
     let chosen: Vec<&str> = args
         .iter()
         .filter(|a| !a.starts_with("--") && a.parse::<usize>().is_err())
@@ -383,5 +399,8 @@ async fn main() {
     }
     if chosen.contains(&"ui-log") {
         ui_log::run().await;
+    }
+    if let Some(sink) = sink {
+        println!("OTLP: {} export requests received", sink.exports());
     }
 }

@@ -180,7 +180,8 @@ async fn full_scenario(h: &HeraldProcess, receiver: &Receiver) -> Scenario {
     secrets.push(B64.encode("shop:pw-Basic-7f3a91c2"));
     let mut hooks = Vec::new();
     for (i, auth) in auths.iter().enumerate() {
-        for scheme in ["standard", "hex"] {
+        // ed25519 webhooks hold `whsk_` signing keys: sealed like the rest.
+        for scheme in ["standard", "hex", "ed25519"] {
             let (status, hook) = h
                 .call_as(
                     &api_key,
