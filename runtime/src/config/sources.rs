@@ -14,7 +14,7 @@ use std::path::Path;
 pub const PREFIX: &str = "HERALD_";
 
 /// `HERALD_*` variables that are read elsewhere, not settings.
-pub const OTHER_VARIABLES: &[&str] = &["HERALD_LOG", "HERALD_LOG_FORMAT"];
+pub const OTHER_VARIABLES: &[&str] = &["HERALD_LOG", "HERALD_LOG_FORMAT", "HERALD_OTLP_ENDPOINT"];
 
 const ENV_SOURCE: &str = "environment variable";
 

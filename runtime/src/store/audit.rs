@@ -2,7 +2,8 @@
 //! view) and one per org (an org's own entries, in the org's slot), each
 //! entry's JSON in field `e`. Both keep entries as long as delivery logs
 //! (`retention`): each append trims what is older, and an org's stream
-//! expires `retention` after its last entry.
+//! expires `retention` after its last entry (or goes when the org is
+//! deleted; the operator's stream keeps every entry).
 
 use super::{now_ms, Store, StoreError};
 use crate::model::audit::AuditEntry;

@@ -116,6 +116,9 @@ impl Store {
             .ignore()
             .del(k.org(org))
             .ignore()
+            // Its own audit log goes with it; the operator's log keeps the entries.
+            .del(k.org_audit(org))
+            .ignore()
             .query_async::<()>(&mut con)
             .await?;
         delete_matching(self, &k.events_pattern(org)).await
