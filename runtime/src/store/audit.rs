@@ -24,6 +24,18 @@ pub struct AuditScan {
     pub next: Option<String>,
 }
 
+/// The stream id just before `id` (`ms-seq`), or `None` for `0-0` (or an
+/// id that is not one).
+fn preceding(id: &str) -> Option<String> {
+    let (ms, seq) = id.split_once('-')?;
+    let (ms, seq): (u64, u64) = (ms.parse().ok()?, seq.parse().ok()?);
+    match (ms, seq) {
+        (0, 0) => None,
+        (ms, 0) => Some(format!("{}-{}", ms - 1, u64::MAX)),
+        (ms, seq) => Some(format!("{ms}-{}", seq - 1)),
+    }
+}
+
 impl Store {
     /// Appends `entry` to the log of every org and, when it names an org,
     /// to that org's log (except `skip_org`: an org's deletion is kept in
@@ -74,13 +86,18 @@ impl Store {
     ) -> Result<AuditScan, StoreError> {
         let key = org.map_or_else(|| self.keys.audit(), |o| self.keys.org_audit(o));
         let mut end = match (before, until_ms) {
-            (Some(b), _) => format!("({b}"),
+            // The id just below `before`: an exclusive `(0-0` is an error in Redis.
+            (Some(b), _) => match preceding(b) {
+                Some(id) => id,
+                None => return Ok(AuditScan::default()),
+            },
             (None, Some(until)) => until.max(0).to_string(),
             (None, None) => "+".to_string(),
         };
         let start = since_ms.map_or_else(|| "-".to_string(), |s| s.max(0).to_string());
         let mut scan = AuditScan::default();
         let mut looked = 0;
+        let mut last_seen: Option<String> = None;
         loop {
             let reply: StreamRangeReply = redis::cmd("XREVRANGE")
                 .arg(&key)
@@ -93,7 +110,11 @@ impl Store {
             let got = reply.ids.len();
             for item in reply.ids {
                 looked += 1;
-                end = format!("({}", item.id);
+                last_seen = Some(item.id.clone());
+                match preceding(&item.id) {
+                    Some(id) => end = id,
+                    None => return Ok(scan),
+                }
                 let Some(json) = item.get::<String>("e") else {
                     continue;
                 };
@@ -115,9 +136,22 @@ impl Store {
                 return Ok(scan);
             }
             if looked >= SCAN_BUDGET {
-                scan.next = Some(end[1..].to_string());
+                scan.next = last_seen;
                 return Ok(scan);
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::preceding;
+
+    #[test]
+    fn the_id_before_an_id() {
+        assert_eq!(preceding("5-3").as_deref(), Some("5-2"));
+        assert_eq!(preceding("5-0"), Some(format!("4-{}", u64::MAX)));
+        assert_eq!(preceding("0-0"), None);
+        assert_eq!(preceding("nonsense"), None);
     }
 }

@@ -89,6 +89,7 @@ pub async fn org_list(
     Query(q): Query<OrgAuditQuery>,
 ) -> Result<Json<Page<AuditEntry>>, ApiError> {
     let filter = Filter::new(q.actor, q.action, q.since, q.until, q.limit, q.cursor)?;
+    super::orgs::require(&state, &access.org).await?;
     page(&state, Some(&access.org), filter).await
 }
 

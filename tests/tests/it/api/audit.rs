@@ -497,6 +497,15 @@ async fn every_change_writes_exactly_one_entry_and_no_secret() {
     let paged = all_entries(&h, "").await;
     let ids: HashSet<&str> = paged.iter().filter_map(|e| e["id"].as_str()).collect();
     assert_eq!(ids.len(), paged.len(), "no entry twice across pages");
+    // The oldest cursor there is: an empty page, not an error.
+    let (status, oldest) = h.call("GET", "/v1/audit?cursor=0-0", None).await;
+    assert_eq!(
+        (status, oldest["items"].as_array().map(Vec::len)),
+        (200, Some(0)),
+        "{oldest}"
+    );
+    let (status, _) = h.call("GET", &format!("{orgs}/audit"), None).await;
+    assert_eq!(status, 404, "a deleted org's log is gone with it");
     let (_, org_only) = h.call("GET", &format!("/v1/audit?org={other}"), None).await;
     assert_eq!(
         org_only["items"].as_array().map(Vec::len),
