@@ -4,103 +4,12 @@
 //! requests and event publishing write none, and the operator's and an
 //! org's lists filter and page.
 
+use super::audit_log::{all_entries, Audited};
 use super::{register, setup};
-use herald_e2e::herald::{Api, ADMIN_TOKEN};
+use herald_e2e::herald::ADMIN_TOKEN;
 use herald_e2e::receiver::Receiver;
 use serde_json::{json, Value};
 use std::collections::HashSet;
-
-/// Every entry of the operator's log, newest first, paging with `query`.
-async fn all_entries(h: &Api, query: &str) -> Vec<Value> {
-    let mut out = Vec::new();
-    let mut cursor: Option<String> = None;
-    loop {
-        let page = match &cursor {
-            Some(c) => format!("/v1/audit?{query}&limit=3&cursor={c}"),
-            None => format!("/v1/audit?{query}&limit=3"),
-        };
-        let (status, body) = h.call("GET", &page, None).await;
-        assert_eq!(status, 200, "{body}");
-        out.extend(body["items"].as_array().expect("items").iter().cloned());
-        match body["next_cursor"].as_str() {
-            Some(c) => cursor = Some(c.to_string()),
-            None => return out,
-        }
-    }
-}
-
-/// Runs a request as `key` that must answer `status`, then checks that it
-/// wrote exactly one entry, of `action`; returns the entry.
-struct Audited<'a> {
-    h: &'a Api,
-    seen: usize,
-    secrets: Vec<String>,
-}
-
-impl Audited<'_> {
-    async fn count(&self) -> usize {
-        all_entries(self.h, "").await.len()
-    }
-
-    async fn call(
-        &mut self,
-        key: &str,
-        (method, path, body): (&str, &str, Option<Value>),
-        status: u16,
-        action: &str,
-    ) -> (Value, Value) {
-        let (got, answer) = self.h.call_as(key, method, path, body).await;
-        assert_eq!(got, status, "{method} {path}: {answer}");
-        self.one(action).await;
-        (answer, self.newest().await)
-    }
-
-    async fn newest(&self) -> Value {
-        let (_, body) = self.h.call("GET", "/v1/audit?limit=1", None).await;
-        body["items"][0].clone()
-    }
-
-    /// Exactly one entry more than before, of `action`, holding no secret.
-    async fn one(&mut self, action: &str) {
-        let now = self.count().await;
-        assert_eq!(
-            now,
-            self.seen + 1,
-            "{action}: {} new entries",
-            now - self.seen
-        );
-        self.seen = now;
-        let entry = self.newest().await;
-        assert_eq!(entry["action"], action, "{entry}");
-        assert_eq!(entry["address"], "127.0.0.1", "{entry}");
-        assert!(entry["status"]
-            .as_u64()
-            .is_some_and(|s| (200..300).contains(&s)));
-        let text = entry.to_string();
-        for secret in &self.secrets {
-            assert!(
-                !text.contains(secret.as_str()),
-                "{action} entry holds a secret: {text}"
-            );
-        }
-    }
-
-    /// No entry of the whole log holds a secret known so far.
-    async fn no_secret_anywhere(&self) {
-        let text = serde_json::to_string(&all_entries(self.h, "").await).expect("json");
-        for secret in &self.secrets {
-            assert!(
-                !text.contains(secret.as_str()),
-                "the audit log holds a secret"
-            );
-        }
-    }
-
-    /// No entry more than before.
-    async fn none(&self, what: &str) {
-        assert_eq!(self.count().await, self.seen, "{what} wrote an entry");
-    }
-}
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_change_writes_exactly_one_entry_and_no_secret() {

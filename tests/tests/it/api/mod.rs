@@ -5,6 +5,7 @@
 
 mod abuse;
 mod audit;
+mod audit_log;
 mod isolation;
 mod keys_plugins_secrets;
 mod lists_and_batches;
