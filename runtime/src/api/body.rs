@@ -45,15 +45,14 @@ pub async fn json_bytes<S: Send + Sync>(req: Request, state: &S) -> Result<Bytes
     Ok(Bytes::from_request(req, state).await?)
 }
 
-/// Parses a body that must be a JSON object (serde would also read a
-/// struct from an array, which no route takes).
+/// Parses a body that must be a JSON object, as must every struct in it
+/// (serde would also read a struct from an array, which no route takes).
 fn object<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
     let first = bytes.iter().find(|b| !b.is_ascii_whitespace());
     if first != Some(&b'{') {
         return Err(ApiError::invalid("the body must be a JSON object"));
     }
-    let axum::Json(value) = axum::Json::<T>::from_bytes(bytes)?;
-    Ok(value)
+    super::strict::from_slice(bytes).map_err(|e| ApiError::invalid(e.to_string()))
 }
 
 impl<T: DeserializeOwned, S: Send + Sync> FromRequest<S> for Body<T> {

@@ -37,6 +37,7 @@ mod rules_table;
 pub mod server;
 pub mod session;
 pub mod stats;
+pub mod strict;
 pub mod traced;
 pub mod webhooks;
 

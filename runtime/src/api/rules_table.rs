@@ -110,6 +110,10 @@ async fn every_rule_answers_its_status_and_says_what_to_fix() {
         ("/webhooks", JSON, r#"{"auto_disable":{"no_success_for":"10s"}}"#.into(), 400, "`auto_disable.no_success_for` must be at least 1m"),
         ("/webhooks", JSON, r#"{"auto_disable":{"consecutive_dead":2000000}}"#.into(), 400, "`auto_disable.consecutive_dead` must be at most 1000000"),
         ("/webhooks", JSON, r#"{"auto_disable":{"after":3}}"#.into(), 400, "unknown field `after`"),
+        // serde would read these structs from arrays, by position.
+        ("/webhooks", JSON, r#"{"auto_disable":[]}"#.into(), 400, "auto_disable: invalid type: sequence, expected a JSON object"),
+        ("/webhooks", JSON, r#"{"rate_limit":[5]}"#.into(), 400, "rate_limit: invalid type: sequence, expected a JSON object"),
+        ("/webhooks", JSON, r#"{"triggers":[["e"]]}"#.into(), 400, "triggers[0]: invalid type: sequence, expected a JSON object"),
         ("/webhooks", JSON, r#"{"name":"n","triggers":[{"event":"e"}],"auto_disable":{"consecutive_dead":3,"no_success_for":null}}"#.into(), 200, ""),
         ("/webhooks", JSON, r#"{"timeout":"0s"}"#.into(), 400, "`timeout` must be between"),
         ("/webhooks", JSON, r#"{"timeout":"5m"}"#.into(), 400, "`timeout` must be between"),

@@ -13,6 +13,7 @@
 //! peak RSS and CPU seconds, Redis's CPU seconds, and the rate a bare hyper
 //! client reaches against the same receiver (this machine's limit for it).
 //! Scenarios: `plain`, `plugins`, `fanout`, `failing`, `slow`, `latency`,
+//! `steady` (300 events/s offered: the CPU per event at low load),
 //! `ordered` (ordered delivery by `data.k` over 100 keys), `limited` (a
 //! webhook rate-limited to 10,000/s: the limiter's cost) and `drain`
 //! (publish first with `--role api`, then measure a `--role worker` process
@@ -266,6 +267,11 @@ async fn run(s: &Scenario, batch: usize, idle_wait: Duration) {
         percentile(&seen.latencies, 0.99),
         percentile(&seen.latencies, 1.0)
     );
+    println!(
+        "CPU per delivered event: herald {:.0} µs, redis {:.0} µs",
+        herald_cpu / delivered.max(1) as f64 * 1e6,
+        redis_cpu / delivered.max(1) as f64 * 1e6
+    );
     println!("herald: peak RSS {peak_rss:.0} MiB, idle RSS {}s after {idle_rss:.0} MiB (anonymous {idle_anon:.0}, file-backed {idle_file:.0}), CPU {herald_cpu:.1} s; redis CPU {redis_cpu:.1} s", idle_wait.as_secs());
     println!("redis time by command (whole run): {redis_stats}");
     println!(
@@ -339,6 +345,10 @@ async fn main() {
         Scenario {
             backlog: true,
             ..Scenario::new("drain", events)
+        },
+        Scenario {
+            rate: Some(300.0),
+            ..Scenario::new("steady", (events / 10).clamp(1, 9_000))
         },
         Scenario {
             ordering_keys: Some(100),

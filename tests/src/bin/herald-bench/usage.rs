@@ -15,6 +15,8 @@ scenarios run when none is named:
   slow       N/5 events to a receiver that answers after 200 ms
   latency    N/5 (at most 20,000) events offered at 2,000/s
   drain      N events published first, then one worker delivers the backlog
+  steady     N/10 (at most 9,000) events offered at 300/s: the CPU per event
+             at low load, to compare with plain's flat-out figure
   ordered    N/2 events to a webhook ordered by data.k over 100 keys
   limited    N/2 events to a webhook rate-limited to 10,000/s (burst 10,000)
 scenarios run only when named:
