@@ -1,14 +1,13 @@
 //! The wasmtime engine Herald runs plugins on: component model, pooling
 //! instance allocator sized to the memory cap, epoch interruption driven by a
-//! background ticker, and the one linker (deny-by-default WASI plus the
+//! ticker that runs while plugin code does, and the one linker (deny-by-default WASI plus the
 //! `log` import) every plugin instance is created from.
 
 use super::bindings::{filter::herald::plugin::log, legacy};
 use super::limits::PluginLimits;
 use super::state::HostState;
-use std::sync::atomic::{AtomicBool, Ordering};
+use super::ticker::{Running, Ticker};
 use std::sync::Arc;
-use std::thread::JoinHandle;
 use wasmtime::component::{HasSelf, Linker};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
@@ -52,23 +51,9 @@ struct EngineInner {
     engine: Engine,
     linker: Linker<HostState>,
     options: EngineOptions,
-    /// Held for its `Drop`: stops the epoch thread with the engine.
-    _ticker: Ticker,
-}
-
-/// Increments the engine's epoch every `epoch_tick` until dropped.
-struct Ticker {
-    stop: Arc<AtomicBool>,
-    thread: Option<JoinHandle<()>>,
-}
-
-impl Drop for Ticker {
-    fn drop(&mut self) {
-        self.stop.store(true, Ordering::Relaxed);
-        if let Some(thread) = self.thread.take() {
-            let _ = thread.join();
-        }
-    }
+    /// Advances the epoch while plugin code runs; its `Drop` stops the
+    /// thread with the engine.
+    ticker: Ticker,
 }
 
 impl PluginEngine {
@@ -128,15 +113,29 @@ impl PluginEngine {
         )
         .map_err(|e| EngineError(format!("{e:#}")))?;
 
-        let ticker = spawn_ticker(&engine, limits.epoch_tick)?;
+        let weak = engine.weak();
+        let ticker = Ticker::spawn(limits.epoch_tick, move || match weak.upgrade() {
+            Some(engine) => {
+                engine.increment_epoch();
+                true
+            }
+            None => false,
+        })
+        .map_err(|e| EngineError(format!("cannot start the epoch thread: {e}")))?;
         Ok(PluginEngine {
             inner: Arc::new(EngineInner {
                 engine,
                 linker,
                 options,
-                _ticker: ticker,
+                ticker,
             }),
         })
+    }
+
+    /// Marks plugin code (a call or an instantiation) as running until the
+    /// guard is dropped: deadlines count only while one lives.
+    pub fn running(&self) -> Running<'_> {
+        self.inner.ticker.enter()
     }
 
     /// The wasmtime engine.
@@ -170,25 +169,4 @@ impl PluginEngine {
             .hash(&mut hasher);
         format!("{:016x}", hasher.finish())
     }
-}
-
-fn spawn_ticker(engine: &Engine, tick: std::time::Duration) -> Result<Ticker, EngineError> {
-    let stop = Arc::new(AtomicBool::new(false));
-    let (engine, flag) = (engine.weak(), stop.clone());
-    let thread = std::thread::Builder::new()
-        .name("herald-epoch".into())
-        .spawn(move || {
-            while !flag.load(Ordering::Relaxed) {
-                std::thread::sleep(tick);
-                match engine.upgrade() {
-                    Some(engine) => engine.increment_epoch(),
-                    None => break,
-                }
-            }
-        })
-        .map_err(|e| EngineError(format!("cannot start the epoch thread: {e}")))?;
-    Ok(Ticker {
-        stop,
-        thread: Some(thread),
-    })
 }

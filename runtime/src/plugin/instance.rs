@@ -67,12 +67,14 @@ impl PluginInstance {
                 .set_fuel(u64::MAX)
                 .map_err(|e| CallError::Instantiate(format!("{e:#}")))?;
         }
+        let running = engine.running();
         let bound = match plugin.pre() {
             Pre::Filter(pre) => pre.instantiate(&mut store).map(Bound::Filter),
             Pre::Transform(pre) => pre.instantiate(&mut store).map(Bound::Transform),
             Pre::LegacyFilter(pre) => pre.instantiate(&mut store).map(Bound::LegacyFilter),
             Pre::LegacyTransform(pre) => pre.instantiate(&mut store).map(Bound::LegacyTransform),
         };
+        drop(running);
         let bound = bound.map_err(|e| classify(&mut store, e, &limits))?;
         Ok(PluginInstance {
             store,
@@ -208,9 +210,11 @@ impl PluginInstance {
             // Cannot fail: fuel is enabled on this engine.
             let _ = self.store.set_fuel(u64::MAX);
         }
+        let running = self.engine.running();
         let started = Instant::now();
         let result = f(&mut self.store, &self.bound);
         let duration = started.elapsed();
+        drop(running);
         let fuel = if self.engine.fuel() {
             self.store.get_fuel().ok().map(|left| u64::MAX - left)
         } else {

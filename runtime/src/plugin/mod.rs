@@ -20,6 +20,7 @@ pub mod pool;
 pub mod quarantine;
 pub mod state;
 pub mod stderr;
+pub mod ticker;
 
 pub use bindings::{WitEvent, WitRequest, WitVerdict};
 pub use component::{LoadInfo, Plugin, PluginLoader};

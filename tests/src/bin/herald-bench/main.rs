@@ -102,10 +102,12 @@ pub(crate) fn options(redis: &TestRedis, role: &str) -> Options {
         ("HERALD_LOG".into(), "warn".into()),
         ("HERALD_WORKER_CONCURRENCY".into(), "1000".into()),
     ];
-    // The bench's own `MIMALLOC_*` and `HERALD_*` variables are passed on
-    // (allocator experiments, settings overridden for a run).
+    // The bench's own `MIMALLOC_*`, `TOKIO_*` and `HERALD_*` variables are
+    // passed on (allocator and runtime experiments, settings overridden for a run).
     env.extend(std::env::vars().filter(|(k, _)| {
-        k.starts_with("MIMALLOC_") || k.starts_with("HERALD_") || k.starts_with("OTEL_")
+        ["MIMALLOC_", "TOKIO_", "HERALD_", "OTEL_"]
+            .iter()
+            .any(|p| k.starts_with(p))
     }));
     if let Some(endpoint) = OTLP_ENDPOINT.get() {
         env.push(("HERALD_OTLP_ENDPOINT".into(), endpoint.clone()));
