@@ -137,6 +137,7 @@ pub fn run(cli: Cli) -> Result<ExitCode, CliError> {
 fn serve(args: ServeArgs) -> Result<ExitCode, CliError> {
     let settings = crate::config::Settings::load(args.config.as_deref())?;
     let runtime = tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(settings.runtime_threads())
         .enable_all()
         .on_thread_park(crate::memory::collect_if_due)
         .build()

@@ -114,6 +114,10 @@ pub struct Settings {
     pub extra_ca_file: Option<PathBuf>,
     /// Deliveries in flight per process.
     pub worker_concurrency: usize,
+    /// Threads running the API and deliveries (plugin calls run on a pool
+    /// of their own). Unset: one fewer than the CPUs available to the
+    /// process, at least 1 (see [`Settings::runtime_threads`]).
+    pub threads: Option<usize>,
     /// Attempts to hanging receivers in flight per process, in the slow
     /// lane: beside `worker_concurrency`, so receivers that hang until their
     /// timeout do not take the places of healthy ones.
@@ -216,6 +220,7 @@ impl Default for Settings {
             dns_servers: Vec::new(),
             extra_ca_file: None,
             worker_concurrency: 512,
+            threads: None,
             slow_lane_concurrency: 1000,
             slow_after: Duration::from_secs(5),
             max_timeout: Duration::from_secs(60),
@@ -268,6 +273,16 @@ fn environment() -> Result<Vec<(String, String)>, ConfigError> {
 }
 
 impl Settings {
+    /// The runtime's thread count: `threads`, else one fewer than the CPUs
+    /// available to the process (its cgroup quota counts), at least 1.
+    /// Herald's work is mostly waiting on sockets; on a small machine a
+    /// second thread mostly wakes the first (measured in BENCHMARKS.md).
+    pub fn runtime_threads(&self) -> usize {
+        self.threads.unwrap_or_else(|| {
+            std::thread::available_parallelism().map_or(1, |n| n.get().saturating_sub(1).max(1))
+        })
+    }
+
     /// Defaults, then `file` (if any), then the process environment;
     /// validated. Unknown `HERALD_*` variables are logged as warnings.
     pub fn load(file: Option<&Path>) -> Result<Self, ConfigError> {

@@ -135,6 +135,7 @@ pub fn expected_form(key: &str) -> &'static str {
         "dns_servers" => "name server addresses like 10.0.0.2:53, comma-separated",
         "redis_wait_replicas" => "a number of replicas (0 or more)",
         "worker_concurrency"
+        | "threads"
         | "log_bound_per_webhook"
         | "queue_shards"
         | "plugin_max_calls_per_instance"

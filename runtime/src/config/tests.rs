@@ -183,6 +183,11 @@ fn values_out_of_range_are_refused_with_their_variable() {
         ("HERALD_QUEUE_SHARDS", "0", "HERALD_QUEUE_SHARDS"),
         ("HERALD_QUEUE_SHARDS", "257", "from 1 to 256"),
         (
+            "HERALD_THREADS",
+            "0",
+            "threads (HERALD_THREADS) must be from 1 to 1024",
+        ),
+        (
             "HERALD_WORKER_CONCURRENCY",
             "0",
             "HERALD_WORKER_CONCURRENCY",
@@ -199,6 +204,15 @@ fn values_out_of_range_are_refused_with_their_variable() {
             "{var}={value}: {err}"
         );
     }
+}
+
+#[test]
+fn the_runtime_threads_are_as_set_else_one_fewer_than_the_cpus() {
+    let set = Settings::from_sources(None, &env(&[("HERALD_THREADS", "3")])).expect("valid");
+    assert_eq!(set.runtime_threads(), 3);
+    let cpus = std::thread::available_parallelism().map_or(1, |n| n.get());
+    let auto = Settings::from_sources(None, &env(&[])).expect("valid");
+    assert_eq!(auto.runtime_threads(), cpus.saturating_sub(1).max(1));
 }
 
 #[test]

@@ -37,6 +37,12 @@ impl Settings {
                 name(key)
             )));
         }
+        if let Some(threads) = self.threads.filter(|n| !(1..=1024).contains(n)) {
+            return Err(ConfigError::Invalid(format!(
+                "{} must be from 1 to 1024, not {threads}",
+                name("threads"),
+            )));
+        }
         if let Some(shards) = self.queue_shards.filter(|n| !(1..=256).contains(n)) {
             return Err(ConfigError::Invalid(format!(
                 "{} must be from 1 to 256, not {shards}",
