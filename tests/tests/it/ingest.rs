@@ -154,8 +154,16 @@ async fn the_stream_rejects_what_the_api_rejects_visibly() {
         )
         .await;
     assert_eq!(rest["items"].as_array().map(Vec::len), Some(4), "{rest}");
-    let (_, metrics) = h.call("GET", "/metrics", None).await;
-    let text = metrics.as_str().expect("text");
+    // The counter moves just after a reject is stored: read until it has.
+    let started = std::time::Instant::now();
+    let text = loop {
+        let (_, metrics) = h.call("GET", "/metrics", None).await;
+        let text = metrics.as_str().expect("text").to_string();
+        if text.contains("herald_ingest_rejected_total 6") || started.elapsed() > WAIT {
+            break text;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     assert!(text.contains("herald_ingest_rejected_total 6"), "{text}");
     // The stream holds nothing pending: every entry was acknowledged.
     let pending: Vec<redis::Value> = redis::cmd("XPENDING")

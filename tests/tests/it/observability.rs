@@ -102,9 +102,20 @@ async fn the_shipped_dashboard_and_alerts_use_only_metrics_herald_serves() {
         d.len() == 3 && d.iter().all(|d| d["status"] == "dead")
     })
     .await;
-    let (status, metrics) = h.call("GET", "/metrics", None).await;
-    assert_eq!(status, 200);
-    let metrics = metrics.as_str().expect("text").to_string();
+    // The counters move just after the outcome is stored: read until the
+    // third death is counted too.
+    let started = std::time::Instant::now();
+    let metrics = loop {
+        let (status, metrics) = h.call("GET", "/metrics", None).await;
+        assert_eq!(status, 200);
+        let metrics = metrics.as_str().expect("text").to_string();
+        if metrics.contains("herald_deliveries_total{outcome=\"dead\"} 3")
+            || started.elapsed() > WAIT
+        {
+            break metrics;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
     let families = families(&metrics);
 
     // Everything the shipped files reference is served.
