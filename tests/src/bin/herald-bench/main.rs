@@ -302,6 +302,13 @@ async fn main() {
         .and_then(|n| n.parse().ok())
         .unwrap_or(1usize)
         .clamp(1, 1000);
+    let latency_rate = args
+        .iter()
+        .position(|a| a == "--rate")
+        .and_then(|i| args.get(i + 1))
+        .and_then(|n| n.parse::<f64>().ok())
+        .filter(|r| *r > 0.0)
+        .unwrap_or(2000.0);
     let idle_wait = Duration::from_secs(
         args.iter()
             .position(|a| a == "--idle-wait")
@@ -341,7 +348,7 @@ async fn main() {
             ..Scenario::new("slow", events / 5)
         },
         Scenario {
-            rate: Some(2000.0),
+            rate: Some(latency_rate),
             ..Scenario::new("latency", (events / 5).min(20_000))
         },
         Scenario {

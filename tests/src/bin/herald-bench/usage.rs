@@ -2,7 +2,7 @@
 
 /// What `--help` prints.
 pub(crate) const USAGE: &str = "\
-usage: herald-bench [scenario ...] [--events N] [--batch B] [--idle-wait S] [--otlp]
+usage: herald-bench [scenario ...] [--events N] [--batch B] [--rate R] [--idle-wait S] [--otlp]
 
 Runs the named scenarios (all of the first group when none is named) against
 its own redis-server, the herald binary and a loopback receiver.
@@ -13,7 +13,7 @@ scenarios run when none is named:
   fanout     N/100 events to 100 webhooks
   failing    N/2 events, every 5th request answered 500 (retried)
   slow       N/5 events to a receiver that answers after 200 ms
-  latency    N/5 (at most 20,000) events offered at 2,000/s
+  latency    N/5 (at most 20,000) events offered at 2,000/s (or --rate R)
   drain      N events published first, then one worker delivers the backlog
   steady     N/10 (at most 9,000) events offered at 300/s: the CPU per event
              at low load, to compare with plain's flat-out figure
@@ -25,6 +25,7 @@ scenarios run only when named:
 options:
   --events N     events per scenario (default 100000)
   --batch B      events per publish request, 1 to 1000 (default 1)
+  --rate R       events per second the latency scenario offers (default 2000)
   --idle-wait S  seconds before reading idle RSS (default 2)
   --otlp         export traces to an OTLP/HTTP endpoint in the bench that
                  discards them (sampling as OTEL_TRACES_SAMPLER says)
