@@ -194,6 +194,7 @@ pub async fn run(
         policy.clone(),
         tls_config(settings.extra_ca_file.as_deref())?,
         Resolver::new(&settings.dns_servers),
+        settings.http2,
     );
     let engine_options = engine_options(&settings);
     let max_instances = engine_options.max_instances;

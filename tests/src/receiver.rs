@@ -22,6 +22,8 @@ pub struct Received {
     pub body: Bytes,
     /// When it had arrived whole.
     pub at: std::time::Instant,
+    /// The HTTP version it came over.
+    pub version: http::Version,
 }
 
 impl Received {
@@ -98,6 +100,7 @@ impl Receiver {
                         let (log, answer) = (log.clone(), answer.clone());
                         async move {
                             let path = req.uri().path().to_string();
+                            let version = req.version();
                             let headers = req
                                 .headers()
                                 .iter()
@@ -119,6 +122,7 @@ impl Receiver {
                                 headers,
                                 body,
                                 at: std::time::Instant::now(),
+                                version,
                             };
                             let n = {
                                 let mut log = log.lock().unwrap_or_else(|p| p.into_inner());

@@ -58,6 +58,15 @@ impl TestCa {
         }
     }
 
+    /// The `localhost` leaf's config offering HTTP/2 and HTTP/1.1 by ALPN
+    /// (a receiver that speaks both; [`TestCa::server`] offers no ALPN, so
+    /// clients speak HTTP/1.1 to it).
+    pub fn server_h2(&self) -> Arc<rustls::ServerConfig> {
+        let mut config = (*self.server).clone();
+        config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+        Arc::new(config)
+    }
+
     /// A leaf for `names` signed by this CA; `expired`: valid only in 2020.
     pub fn leaf(&self, names: &[&str], expired: bool) -> Leaf {
         let key = rcgen::KeyPair::generate().expect("leaf key");

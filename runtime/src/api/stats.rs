@@ -5,7 +5,7 @@
 use super::access::{LogsRead, OrgAccess};
 use super::webhooks::owned;
 use super::{ApiError, AppState, Path};
-use crate::store::deliveries::Window;
+use crate::store::webhook_stats::Window;
 use axum::Json;
 use serde::Serialize;
 use std::collections::BTreeMap;

@@ -112,6 +112,9 @@ pub struct Settings {
     pub dns_servers: Vec<SocketAddr>,
     /// PEM file of extra root certificates to trust for receivers.
     pub extra_ca_file: Option<PathBuf>,
+    /// Offer HTTP/2 to HTTPS receivers by ALPN; a receiver that takes it
+    /// gets every delivery over one multiplexed connection.
+    pub http2: bool,
     /// Deliveries in flight per process.
     pub worker_concurrency: usize,
     /// Threads running the API and deliveries (plugin calls run on a pool
@@ -219,6 +222,7 @@ impl Default for Settings {
             allow_private_nets: Vec::new(),
             dns_servers: Vec::new(),
             extra_ca_file: None,
+            http2: false,
             worker_concurrency: 512,
             threads: None,
             slow_lane_concurrency: 1000,

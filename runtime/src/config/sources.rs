@@ -127,7 +127,7 @@ pub fn expected_form(key: &str) -> &'static str {
     match key {
         "embedded_redis_port" => "a port number from 1 to 65535",
         "listen" => "an address like 127.0.0.1:8080",
-        "allow_http" | "redis_tls_insecure" => "true or false",
+        "allow_http" | "redis_tls_insecure" | "http2" => "true or false",
         "redis_cluster_nodes" => "redis:// or rediss:// URLs, comma-separated",
         "allow_private_nets" => "CIDRs like 10.0.0.0/8, comma-separated",
         "ui_frame_ancestors" => "origins like https://app.example.com, comma-separated",

@@ -54,6 +54,7 @@ fn the_file_overrides_defaults_and_the_environment_the_file() {
         ("HERALD_LOG_BOUND_PER_WEBHOOK", "100"),
         ("HERALD_PLUGIN_DEADLINE", "200ms"),
         ("HERALD_ALLOW_HTTP", "yes"),
+        ("HERALD_HTTP2", "true"),
         ("HERALD_ADMIN_TOKEN", "1234567890123456"),
         ("HERALD_EXTRA_CA_FILE", ""),
         ("OTHER", "x"),
@@ -72,6 +73,7 @@ fn the_file_overrides_defaults_and_the_environment_the_file() {
     assert_eq!(s.log_bound_per_webhook, 100);
     assert_eq!(s.plugin_deadline, Duration::from_millis(200));
     assert!(s.allow_http);
+    assert!(s.http2);
     assert_eq!(
         s.admin_token.as_deref(),
         Some("1234567890123456"),
@@ -153,6 +155,7 @@ fn a_bad_variable_is_named_with_its_value_and_the_form() {
             "expected a port number",
         ),
         ("HERALD_ALLOW_HTTP", "maybe", "expected true or false"),
+        ("HERALD_HTTP2", "h2", "expected true or false"),
         ("HERALD_VISIBILITY_TIMEOUT", "later", "not a duration like"),
         (
             "HERALD_PLUGIN_MEMORY_BYTES",

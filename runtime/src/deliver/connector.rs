@@ -5,7 +5,9 @@
 //! answers a public address and then a private one (DNS rebinding) is
 //! refused on the answer that is private), connects over TCP (timed) and does
 //! the TLS handshake with rustls (timed). The timings ride on the connection
-//! to the first response that uses it.
+//! to the first response that uses it. A TLS connection whose ALPN settled on
+//! `h2` (offered only with `HERALD_HTTP2`) is reported as HTTP/2 to the pool,
+//! which then multiplexes requests to that host over it.
 
 use super::policy::{numeric_ipv4, NetPolicy};
 use hickory_resolver::config::{
@@ -312,7 +314,11 @@ pub struct HttpStream {
 
 impl Connection for HttpStream {
     fn connected(&self) -> Connected {
-        Connected::new().extra(self.info.clone())
+        let connected = Connected::new().extra(self.info.clone());
+        match &self.io {
+            Io::Tls(s) if s.get_ref().1.alpn_protocol() == Some(b"h2") => connected.negotiated_h2(),
+            _ => connected,
+        }
     }
 }
 

@@ -110,8 +110,21 @@ pub struct Sender {
 
 impl Sender {
     /// A sender enforcing `policy`, trusting `tls`'s roots, resolving
-    /// names with `resolver`.
-    pub fn new(policy: Arc<NetPolicy>, tls: Arc<rustls::ClientConfig>, resolver: Resolver) -> Self {
+    /// names with `resolver`; with `http2`, offering HTTP/2 to HTTPS
+    /// receivers by ALPN (HTTP/1.1 otherwise, and always for plain HTTP).
+    pub fn new(
+        policy: Arc<NetPolicy>,
+        tls: Arc<rustls::ClientConfig>,
+        resolver: Resolver,
+        http2: bool,
+    ) -> Self {
+        let tls = if http2 {
+            let mut config = (*tls).clone();
+            config.alpn_protocols = vec![b"h2".to_vec(), b"http/1.1".to_vec()];
+            Arc::new(config)
+        } else {
+            tls
+        };
         let client = Client::builder(TokioExecutor::new())
             .pool_idle_timeout(Duration::from_secs(60))
             .pool_max_idle_per_host(256)

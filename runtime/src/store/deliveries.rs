@@ -1,31 +1,36 @@
 //! Delivery records and their attempts: loading what a worker needs, a
 //! webhook's delivery log, re-queueing (retry one, replay many), the
-//! dead-letter set, and per-webhook hourly counters for stats.
+//! dead-letter set. A webhook's hourly counters are in [`super::webhook_stats`].
 
 use super::page::{self, Cursor};
-use super::{decode, now_ms, scripts, Shard, Store, StoreError};
+use super::{decode, scripts, Shard, Store, StoreError};
 use crate::model::{Attempt, DeliveryStatus};
 use std::collections::HashMap;
 use std::sync::Arc;
 
-/// Hours of counters kept per webhook (8 days; the API reports up to 7).
-pub const STATS_HOURS: i64 = 8 * 24;
-
 /// A delivery as stored.
 pub type DeliveryRecord = crate::model::Delivery;
 
+/// A hash as `HGETALL` answers it: its fields and values, in Redis's order.
+/// A delivery has about 15 fields: looking one up in a list is cheaper
+/// than hashing every name into a map (callgrind of `drain`, BENCHMARKS.md).
+type Fields = Vec<(String, String)>;
+
 /// Decodes a delivery hash.
 trait FromHash: Sized {
-    fn from_hash(key: &str, h: HashMap<String, String>) -> Result<Self, StoreError>;
+    fn from_hash(key: &str, h: Fields) -> Result<Self, StoreError>;
 }
 
 impl FromHash for DeliveryRecord {
-    fn from_hash(key: &str, mut h: HashMap<String, String>) -> Result<Self, StoreError> {
+    fn from_hash(key: &str, mut h: Fields) -> Result<Self, StoreError> {
         let corrupt = |m: &str| StoreError::Corrupt {
             key: key.to_string(),
             message: m.to_string(),
         };
-        let mut take = |f: &str| h.remove(f).filter(|v| !v.is_empty());
+        let mut take = |f: &str| {
+            let at = h.iter().position(|(name, _)| name == f)?;
+            Some(h.swap_remove(at).1).filter(|v| !v.is_empty())
+        };
         Ok(DeliveryRecord {
             id: take("id").ok_or_else(|| corrupt("no id"))?,
             org: take("org").ok_or_else(|| corrupt("no org"))?,
@@ -54,17 +59,6 @@ impl FromHash for DeliveryRecord {
 /// event's JSON (`None` when the event expired).
 pub type Loaded = (DeliveryRecord, Option<Arc<str>>);
 
-/// What [`Store::webhook_stats`] returns.
-#[derive(Debug)]
-pub struct WebhookStats<const N: usize> {
-    /// One per window asked for.
-    pub windows: [Window; N],
-    /// Each hour's counters, this hour first, as far back as the longest window.
-    pub hours: Vec<HashMap<String, i64>>,
-    /// The last attempt.
-    pub last: Option<LastAttempt>,
-}
-
 /// The creation times a log page is limited to (Unix ms, both included).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct LogRange {
@@ -72,26 +66,6 @@ pub struct LogRange {
     pub since_ms: Option<i64>,
     /// Created at or before.
     pub until_ms: Option<i64>,
-}
-
-/// Counters of one stats window.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
-pub struct Window {
-    /// Deliveries created in the window (events that reached the webhook).
-    pub events: i64,
-    /// Summed hourly counters (`succeeded`, `dead`, `attempts`, `err:<class>`, …).
-    pub counters: HashMap<String, i64>,
-}
-
-/// A webhook's last attempt.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct LastAttempt {
-    /// RFC 3339.
-    pub at: String,
-    /// The delivery status it left.
-    pub status: String,
-    /// The response status, if any.
-    pub status_code: Option<u16>,
 }
 
 impl Store {
@@ -116,7 +90,7 @@ impl Store {
             .iter()
             .map(|key| (key.clone(), redis::cmd("HGETALL").arg(key).clone()))
             .collect();
-        let hashes: Vec<HashMap<String, String>> = self.con().pipeline_by_slot(reads).await?;
+        let hashes: Vec<Fields> = self.con().pipeline_by_slot(reads).await?;
         let records: Vec<Result<Option<DeliveryRecord>, StoreError>> = keys
             .iter()
             .zip(hashes)
@@ -163,7 +137,7 @@ impl Store {
         id: &str,
     ) -> Result<Option<DeliveryRecord>, StoreError> {
         let key = self.keys.delivery(org, id);
-        let hash: HashMap<String, String> = redis::cmd("HGETALL")
+        let hash: Fields = redis::cmd("HGETALL")
             .arg(&key)
             .query_async(&mut self.con())
             .await?;
@@ -198,7 +172,7 @@ impl Store {
         for id in ids {
             pipe.cmd("HGETALL").arg(self.keys.delivery(org, id));
         }
-        let hashes: Vec<HashMap<String, String>> = pipe.query_async(&mut self.con()).await?;
+        let hashes: Vec<Fields> = pipe.query_async(&mut self.con()).await?;
         ids.iter()
             .zip(hashes)
             .map(|(id, h)| {
@@ -334,65 +308,5 @@ impl Store {
             queued += done.iter().filter(|&&q| q == 1).count();
         }
         Ok(queued)
-    }
-
-    /// A webhook's counters over the last `hours` of each window, each
-    /// hour's counters (this hour first), and its last attempt; in one
-    /// round trip.
-    pub async fn webhook_stats<const N: usize>(
-        &self,
-        org: &str,
-        webhook_id: &str,
-        windows: [i64; N],
-    ) -> Result<WebhookStats<N>, StoreError> {
-        let k = &self.keys;
-        let now = now_ms();
-        let hour = now / 3_600_000;
-        let longest = windows.iter().copied().max().unwrap_or(0);
-        let mut pipe = redis::pipe();
-        for h in 0..longest {
-            pipe.hgetall(k.webhook_stats(org, webhook_id, hour - h));
-        }
-        for hours in windows {
-            pipe.cmd("ZCOUNT")
-                .arg(k.webhook_deliveries(org, webhook_id))
-                .arg(now - hours * 3_600_000)
-                .arg("+inf");
-        }
-        pipe.hgetall(k.webhook_last(org, webhook_id));
-        let mut replies: Vec<redis::Value> = pipe.query_async(&mut self.con()).await?;
-        let last: HashMap<String, String> =
-            redis::from_redis_value(replies.pop().unwrap_or(redis::Value::Nil))?;
-        let events: Vec<i64> = replies
-            .split_off(longest as usize)
-            .into_iter()
-            .map(redis::from_redis_value)
-            .collect::<Result<_, _>>()?;
-        let buckets: Vec<HashMap<String, i64>> = replies
-            .into_iter()
-            .map(redis::from_redis_value)
-            .collect::<Result<_, _>>()?;
-        let result = std::array::from_fn(|i| {
-            let mut counters: HashMap<String, i64> = HashMap::new();
-            for bucket in buckets.iter().take(windows[i] as usize) {
-                for (name, n) in bucket {
-                    *counters.entry(name.clone()).or_default() += n;
-                }
-            }
-            Window {
-                events: events.get(i).copied().unwrap_or(0),
-                counters,
-            }
-        });
-        let last = last.get("at").map(|at| LastAttempt {
-            at: at.clone(),
-            status: last.get("status").cloned().unwrap_or_default(),
-            status_code: last.get("status_code").and_then(|c| c.parse().ok()),
-        });
-        Ok(WebhookStats {
-            windows: result,
-            hours: buckets,
-            last,
-        })
     }
 }

@@ -45,6 +45,7 @@ pub mod queue;
 pub mod rate;
 pub mod scripts;
 pub mod sessions;
+pub mod webhook_stats;
 pub mod webhooks;
 
 pub use connection::{Nodes, RedisTarget};

@@ -238,7 +238,7 @@ impl Store {
             .del(k.webhook_last(org, id))
             .ignore();
         let hour = now_ms() / 3_600_000;
-        for h in 0..=super::deliveries::STATS_HOURS {
+        for h in 0..=super::webhook_stats::STATS_HOURS {
             pipe.del(k.webhook_stats(org, id, hour - h)).ignore();
         }
         announce(&mut pipe, &k.webhook(org, id), id);

@@ -66,8 +66,8 @@ async fn upload(h: &HeraldProcess, name: &str, krate: &str) {
 
 async fn one(events: usize, abusive: usize) -> Figures {
     let redis = TestRedis::start();
-    let recv = receiver(Duration::ZERO, None).await;
-    let sink = receiver(Duration::ZERO, None).await;
+    let recv = receiver(Duration::ZERO, None, None).await;
+    let sink = receiver(Duration::ZERO, None, None).await;
     let h = HeraldProcess::start(crate::options(&redis, "all")).await;
     upload(&h, "threshold", "threshold-filter").await;
     upload(&h, "redact", "redact-transform").await;

@@ -109,7 +109,7 @@ pub(crate) async fn run(cluster: bool, workers: usize, events: usize) {
     } else {
         TestBackend::Single(TestRedis::start())
     };
-    let recv = receiver(Duration::ZERO, None).await;
+    let recv = receiver(Duration::ZERO, None, None).await;
     let api = HeraldProcess::start(options(&redis, "api")).await;
     let mut orgs = Vec::new();
     for i in 0..ORGS {
@@ -211,7 +211,7 @@ pub(crate) async fn memory(events: usize) {
     let TestBackend::Single(redis) = &backend else {
         return;
     };
-    let recv = receiver(Duration::ZERO, None).await;
+    let recv = receiver(Duration::ZERO, None, None).await;
     let api = HeraldProcess::start(options(&backend, "api")).await;
     let org = api.org().await;
     api.webhook(

@@ -95,8 +95,8 @@ enum Beside {
 
 async fn one(events: usize, beside: Beside) -> Figures {
     let redis = TestRedis::start();
-    let recv = receiver(Duration::ZERO, None).await;
-    let other = receiver(Duration::ZERO, None).await;
+    let recv = receiver(Duration::ZERO, None, None).await;
+    let other = receiver(Duration::ZERO, None, None).await;
     let (hang_port, hang_count) = hanging_receiver().await;
     let h = HeraldProcess::start(crate::options(&redis, "all")).await;
     let org = h.org().await;

@@ -15,7 +15,9 @@
 //! Scenarios: `plain`, `plugins`, `fanout`, `failing`, `slow`, `latency`,
 //! `steady` (300 events/s offered: the CPU per event at low load),
 //! `ordered` (ordered delivery by `data.k` over 100 keys), `limited` (a
-//! webhook rate-limited to 10,000/s: the limiter's cost) and `drain`
+//! webhook rate-limited to 10,000/s: the limiter's cost), `https` and
+//! `https-h2` (an HTTPS receiver speaking HTTP/1.1 only, or offering HTTP/2
+//! by ALPN) and `drain`
 //! (publish first with `--role api`, then measure a `--role worker` process
 //! delivering the backlog: delivery without publishing);
 //! `cluster` (one redis-server vs a 3-master Redis Cluster, 1 and 2 worker
@@ -38,10 +40,12 @@ mod abusive;
 mod cluster;
 mod hanging;
 mod measure;
+mod scenarios;
 mod ui_log;
 mod usage;
 
 use measure::{bare_hyper, cpu_seconds, now_us, percentile, receiver, redis_command_stats, vm_mib};
+use scenarios::{Scenario, Tls};
 
 /// Deliveries Herald counted as dead (from `/metrics`).
 async fn dead_count(h: &HeraldProcess) -> usize {
@@ -53,43 +57,6 @@ async fn dead_count(h: &HeraldProcess) -> usize {
         .find_map(|l| l.strip_prefix("herald_deliveries_total{outcome=\"dead\"} "))
         .and_then(|v| v.trim().parse::<f64>().ok())
         .map_or(0, |v| v as usize)
-}
-
-struct Scenario {
-    name: &'static str,
-    events: usize,
-    webhooks: usize,
-    plugins: bool,
-    delay: Duration,
-    fail_every: Option<u64>,
-    /// Events per second offered; `None`: as fast as possible.
-    rate: Option<f64>,
-    /// Publish everything first (Herald with `--role api`), then start a
-    /// `--role worker` process and measure it draining the backlog: the
-    /// delivery path alone, without publishing competing for the cores.
-    backlog: bool,
-    /// Ordered delivery by `data.k`, over this many keys.
-    ordering_keys: Option<u64>,
-    /// A rate limit on the webhook (requests per second, and as burst).
-    rate_limit: Option<u32>,
-}
-
-impl Scenario {
-    /// `events` to one webhook without plugins, answered at once, as fast as possible.
-    fn new(name: &'static str, events: usize) -> Self {
-        Scenario {
-            name,
-            events,
-            webhooks: 1,
-            plugins: false,
-            delay: Duration::ZERO,
-            fail_every: None,
-            rate: None,
-            backlog: false,
-            ordering_keys: None,
-            rate_limit: None,
-        }
-    }
 }
 
 /// With `--otlp`, the endpoint every Herald of the run exports traces to.
@@ -121,8 +88,23 @@ pub(crate) fn options(redis: &TestRedis, role: &str) -> Options {
 
 async fn run(s: &Scenario, batch: usize, idle_wait: Duration) {
     let redis = TestRedis::start();
-    let recv = receiver(s.delay, s.fail_every).await;
-    let h = HeraldProcess::start(options(&redis, if s.backlog { "api" } else { "all" })).await;
+    let ca = herald_e2e::tls::TestCa::new();
+    let tls = s.tls.map(|t| match t {
+        Tls::Http1 => ca.server.clone(),
+        Tls::Http2 => ca.server_h2(),
+    });
+    let recv = receiver(s.delay, s.fail_every, tls).await;
+    // The bare-hyper baseline speaks plain HTTP/1.1 to a receiver of its own kind.
+    let bare_recv = match s.tls {
+        Some(_) => Some(receiver(s.delay, None, None).await),
+        None => None,
+    };
+    let mut opts = options(&redis, if s.backlog { "api" } else { "all" });
+    if s.tls.is_some() {
+        let ca_file = ca.ca_file.display().to_string();
+        opts.env.push(("HERALD_EXTRA_CA_FILE".into(), ca_file));
+    }
+    let h = HeraldProcess::start(opts).await;
     if s.plugins {
         for (name, krate) in [
             ("threshold", "threshold-filter"),
@@ -137,7 +119,11 @@ async fn run(s: &Scenario, batch: usize, idle_wait: Duration) {
     }
     let org = h.org().await;
     for i in 0..s.webhooks {
-        let mut hook = json!({"name": format!("w{i}"), "url": format!("http://127.0.0.1:{}/hook", recv.port), "active": true,
+        let url = match s.tls {
+            Some(_) => format!("https://localhost:{}/hook", recv.port),
+            None => format!("http://127.0.0.1:{}/hook", recv.port),
+        };
+        let mut hook = json!({"name": format!("w{i}"), "url": url, "active": true,
                               "triggers": [{"event": "order.created"}], "retry": {"schedule": ["1s", "5s"]}});
         if s.ordering_keys.is_some() {
             hook["ordering"] = json!({"key": "data.k"});
@@ -244,7 +230,8 @@ async fn run(s: &Scenario, batch: usize, idle_wait: Duration) {
     // As many in flight as Herald may have when the receiver is slow (so the
     // ratio compares like with like); 256 is plenty for a receiver that answers at once.
     let in_flight = if s.delay.is_zero() { 256 } else { 1000 };
-    let bare = bare_hyper(recv.port, 20_000.min(expected.max(1000)), in_flight).await;
+    let bare_port = bare_recv.as_ref().map_or(recv.port, |r| r.port);
+    let bare = bare_hyper(bare_port, 20_000.min(expected.max(1000)), in_flight).await;
     let throughput = delivered as f64 / span;
     let redis_stats = redis_command_stats(&redis.url()).await;
     println!("## {}", s.name);
@@ -329,45 +316,7 @@ async fn main() {
         .filter(|a| !a.starts_with("--") && a.parse::<usize>().is_err())
         .map(String::as_str)
         .collect();
-    let all = [
-        Scenario::new("plain", events),
-        Scenario {
-            plugins: true,
-            ..Scenario::new("plugins", events / 2)
-        },
-        Scenario {
-            webhooks: 100,
-            ..Scenario::new("fanout", (events / 100).max(1))
-        },
-        Scenario {
-            fail_every: Some(5),
-            ..Scenario::new("failing", events / 2)
-        },
-        Scenario {
-            delay: Duration::from_millis(200),
-            ..Scenario::new("slow", events / 5)
-        },
-        Scenario {
-            rate: Some(latency_rate),
-            ..Scenario::new("latency", (events / 5).min(20_000))
-        },
-        Scenario {
-            backlog: true,
-            ..Scenario::new("drain", events)
-        },
-        Scenario {
-            rate: Some(300.0),
-            ..Scenario::new("steady", (events / 10).clamp(1, 9_000))
-        },
-        Scenario {
-            ordering_keys: Some(100),
-            ..Scenario::new("ordered", events / 2)
-        },
-        Scenario {
-            rate_limit: Some(10_000),
-            ..Scenario::new("limited", events / 2)
-        },
-    ];
+    let all = scenarios::all(events, latency_rate);
     for s in all
         .iter()
         .filter(|s| chosen.is_empty() || chosen.contains(&s.name))

@@ -55,8 +55,14 @@ impl BenchReceiver {
 }
 
 /// A lean receiver: reads the body, notes arrival and latency (the event
-/// carries its publish time), answers `status(n)` after `delay`.
-pub(crate) async fn receiver(delay: Duration, fail_every: Option<u64>) -> BenchReceiver {
+/// carries its publish time), answers `status(n)` after `delay`. With `tls`,
+/// HTTPS, speaking HTTP/2 or HTTP/1.1 as the config's ALPN and the client agree.
+pub(crate) async fn receiver(
+    delay: Duration,
+    fail_every: Option<u64>,
+    tls: Option<Arc<rustls::ServerConfig>>,
+) -> BenchReceiver {
+    let acceptor = tls.map(tokio_rustls::TlsAcceptor::from);
     let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
         .await
         .expect("bind");
@@ -70,7 +76,7 @@ pub(crate) async fn receiver(delay: Duration, fail_every: Option<u64>) -> BenchR
                 continue;
             };
             let _ = tcp.set_nodelay(true);
-            let (seen, count) = (seen2.clone(), count2.clone());
+            let (seen, count, acceptor) = (seen2.clone(), count2.clone(), acceptor.clone());
             tokio::spawn(async move {
                 let service = service_fn(move |req: hyper::Request<hyper::body::Incoming>| {
                     let (seen, count) = (seen.clone(), count.clone());
@@ -105,9 +111,21 @@ pub(crate) async fn receiver(delay: Duration, fail_every: Option<u64>) -> BenchR
                         Ok::<_, std::convert::Infallible>(response)
                     }
                 });
-                let _ = hyper::server::conn::http1::Builder::new()
-                    .serve_connection(TokioIo::new(tcp), service)
-                    .await;
+                match acceptor {
+                    Some(acceptor) => {
+                        if let Ok(stream) = acceptor.accept(tcp).await {
+                            let _ =
+                                hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                                    .serve_connection(TokioIo::new(stream), service)
+                                    .await;
+                        }
+                    }
+                    None => {
+                        let _ = hyper::server::conn::http1::Builder::new()
+                            .serve_connection(TokioIo::new(tcp), service)
+                            .await;
+                    }
+                }
             });
         }
     });

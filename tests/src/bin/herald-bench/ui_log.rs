@@ -17,7 +17,7 @@ const REPEAT: usize = 50;
 
 pub(crate) async fn run() {
     let redis = TestRedis::start();
-    let recv = receiver(Duration::ZERO, Some(50)).await;
+    let recv = receiver(Duration::ZERO, Some(50), None).await;
     let h = HeraldProcess::start(crate::options(&redis, "all")).await;
     let org = h.org().await;
     let hook = h

@@ -19,6 +19,8 @@ scenarios run when none is named:
              at low load, to compare with plain's flat-out figure
   ordered    N/2 events to a webhook ordered by data.k over 100 keys
   limited    N/2 events to a webhook rate-limited to 10,000/s (burst 10,000)
+  https      N/2 events to an HTTPS receiver speaking HTTP/1.1 only
+  https-h2   N/2 events to an HTTPS receiver offering HTTP/2 by ALPN
 scenarios run only when named:
   cluster, memory, abusive-plugins, hanging, ui-log
 

@@ -4,12 +4,11 @@
 //! requests and event publishing write none, and the operator's and an
 //! org's lists filter and page.
 
-use super::audit_log::{all_entries, Audited};
+use super::audit_log::{own_logs_and_paging, Audited};
 use super::{register, setup};
 use herald_e2e::herald::ADMIN_TOKEN;
 use herald_e2e::receiver::Receiver;
 use serde_json::{json, Value};
-use std::collections::HashSet;
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_change_writes_exactly_one_entry_and_no_secret() {
@@ -344,81 +343,5 @@ async fn every_change_writes_exactly_one_entry_and_no_secret() {
         (Some("anonymous"), Some(org.as_str()))
     );
 
-    // An org's own log: its entries only, readable with keys:write.
-    let (other, _) = log
-        .call(
-            op,
-            ("POST", "/v1/orgs", Some(json!({"name": "Other"}))),
-            201,
-            "org.create",
-        )
-        .await;
-    let other = other["id"].as_str().expect("org").to_string();
-    let (status, own) = h
-        .call_as(&key, "GET", &format!("{orgs}/audit?limit=500"), None)
-        .await;
-    assert_eq!(status, 200, "{own}");
-    let own = own["items"].as_array().expect("items").clone();
-    assert!(own.iter().all(|e| e["org"] == org.as_str()), "only its own");
-    assert!(own.len() >= 15, "{}", own.len());
-    let (status, _) = h
-        .call_as(&key, "GET", &format!("/v1/orgs/{other}/audit"), None)
-        .await;
-    assert_eq!(status, 404, "another org's log is not there");
-    let (status, _) = h.call_as(&key, "GET", "/v1/audit", None).await;
-    assert_eq!(status, 403, "the operator's log is the operator's");
-    let (_, by_key) = h
-        .call(
-            "GET",
-            &format!("/v1/audit?actor={key_id}&action=webhook&limit=500"),
-            None,
-        )
-        .await;
-    let actions: HashSet<&str> = by_key["items"]
-        .as_array()
-        .expect("items")
-        .iter()
-        .filter_map(|e| e["action"].as_str())
-        .collect();
-    assert_eq!(
-        actions,
-        HashSet::from([
-            "webhook.create",
-            "webhook.update",
-            "webhook.secret.read",
-            "webhook.secret.rotate",
-            "webhook.test"
-        ])
-    );
-
-    // Paging (3 a page) sees every entry once; revoking and deleting are the last ones.
-    log.call(&key, ("DELETE", &hook_path, None), 204, "webhook.delete")
-        .await;
-    log.call(
-        op,
-        ("DELETE", &format!("{orgs}/api-keys/{key_id}"), None),
-        204,
-        "key.revoke",
-    )
-    .await;
-    log.call(op, ("DELETE", &orgs, None), 204, "org.delete")
-        .await;
-    let paged = all_entries(&h, "").await;
-    let ids: HashSet<&str> = paged.iter().filter_map(|e| e["id"].as_str()).collect();
-    assert_eq!(ids.len(), paged.len(), "no entry twice across pages");
-    // The oldest cursor there is: an empty page, not an error.
-    let (status, oldest) = h.call("GET", "/v1/audit?cursor=0-0", None).await;
-    assert_eq!(
-        (status, oldest["items"].as_array().map(Vec::len)),
-        (200, Some(0)),
-        "{oldest}"
-    );
-    let (status, _) = h.call("GET", &format!("{orgs}/audit"), None).await;
-    assert_eq!(status, 404, "a deleted org's log is gone with it");
-    let (_, org_only) = h.call("GET", &format!("/v1/audit?org={other}"), None).await;
-    assert_eq!(
-        org_only["items"].as_array().map(Vec::len),
-        Some(1),
-        "{org_only}"
-    );
+    own_logs_and_paging(&mut log, &org, &key, &key_id, &hook_path).await;
 }

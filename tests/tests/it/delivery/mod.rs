@@ -6,6 +6,7 @@ mod auto_disable;
 mod change_feed;
 mod contracts;
 mod ed25519;
+mod http2;
 mod misbehaving;
 mod network_policy;
 mod operational;
