@@ -195,6 +195,7 @@ pub async fn run(
         tls_config(settings.extra_ca_file.as_deref())?,
         Resolver::new(&settings.dns_servers),
         settings.http2,
+        settings.receiver_idle_timeout,
     );
     let engine_options = engine_options(&settings);
     let max_instances = engine_options.max_instances;

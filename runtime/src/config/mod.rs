@@ -115,6 +115,11 @@ pub struct Settings {
     /// Offer HTTP/2 to HTTPS receivers by ALPN; a receiver that takes it
     /// gets every delivery over one multiplexed connection.
     pub http2: bool,
+    /// How long a connection to a receiver is kept open, unused, for the
+    /// next delivery to that receiver (closed between one and two of these
+    /// after its last use).
+    #[serde(with = "forms::duration")]
+    pub receiver_idle_timeout: Duration,
     /// Deliveries in flight per process.
     pub worker_concurrency: usize,
     /// Threads running the API and deliveries (plugin calls run on a pool
@@ -223,6 +228,7 @@ impl Default for Settings {
             dns_servers: Vec::new(),
             extra_ca_file: None,
             http2: false,
+            receiver_idle_timeout: Duration::from_secs(5),
             worker_concurrency: 512,
             threads: None,
             slow_lane_concurrency: 1000,

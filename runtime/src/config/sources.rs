@@ -153,6 +153,8 @@ pub fn expected_form(key: &str) -> &'static str {
         | "retry_after_cap"
         | "shutdown_grace"
         | "plugin_deadline"
+        | "slow_after"
+        | "receiver_idle_timeout"
         | "api_header_timeout"
         | "api_request_timeout" => "a duration like \"30s\", \"5m\" or \"250ms\"",
         _ => "text",

@@ -55,6 +55,7 @@ fn the_file_overrides_defaults_and_the_environment_the_file() {
         ("HERALD_PLUGIN_DEADLINE", "200ms"),
         ("HERALD_ALLOW_HTTP", "yes"),
         ("HERALD_HTTP2", "true"),
+        ("HERALD_RECEIVER_IDLE_TIMEOUT", "90s"),
         ("HERALD_ADMIN_TOKEN", "1234567890123456"),
         ("HERALD_EXTRA_CA_FILE", ""),
         ("OTHER", "x"),
@@ -74,6 +75,7 @@ fn the_file_overrides_defaults_and_the_environment_the_file() {
     assert_eq!(s.plugin_deadline, Duration::from_millis(200));
     assert!(s.allow_http);
     assert!(s.http2);
+    assert_eq!(s.receiver_idle_timeout, Duration::from_secs(90));
     assert_eq!(
         s.admin_token.as_deref(),
         Some("1234567890123456"),
@@ -156,6 +158,11 @@ fn a_bad_variable_is_named_with_its_value_and_the_form() {
         ),
         ("HERALD_ALLOW_HTTP", "maybe", "expected true or false"),
         ("HERALD_HTTP2", "h2", "expected true or false"),
+        (
+            "HERALD_RECEIVER_IDLE_TIMEOUT",
+            "soon",
+            "not a duration like",
+        ),
         ("HERALD_VISIBILITY_TIMEOUT", "later", "not a duration like"),
         (
             "HERALD_PLUGIN_MEMORY_BYTES",
@@ -185,6 +192,11 @@ fn values_out_of_range_are_refused_with_their_variable() {
     for (var, value, want) in [
         ("HERALD_QUEUE_SHARDS", "0", "HERALD_QUEUE_SHARDS"),
         ("HERALD_QUEUE_SHARDS", "257", "from 1 to 256"),
+        (
+            "HERALD_RECEIVER_IDLE_TIMEOUT",
+            "500ms",
+            "(HERALD_RECEIVER_IDLE_TIMEOUT) must be from 1s to 1h",
+        ),
         (
             "HERALD_THREADS",
             "0",

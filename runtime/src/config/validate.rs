@@ -63,6 +63,15 @@ impl Settings {
                 format_bytes(self.plugin_memory_bytes)
             )));
         }
+        if !(Duration::from_secs(1)..=Duration::from_secs(3600))
+            .contains(&self.receiver_idle_timeout)
+        {
+            return Err(ConfigError::Invalid(format!(
+                "{} must be from 1s to 1h, not {:?}",
+                name("receiver_idle_timeout"),
+                self.receiver_idle_timeout
+            )));
+        }
         if self.slow_after < Duration::from_millis(100) {
             return Err(ConfigError::Invalid(format!(
                 "{} must be at least 100ms (a receiver answering in time is not slow)",

@@ -13,7 +13,7 @@ use bytes::Bytes;
 use connector::{ConnInfo, ConnectError, Connector, Resolver};
 use http_body_util::{BodyExt, Full};
 use hyper_util::client::legacy::Client;
-use hyper_util::rt::TokioExecutor;
+use hyper_util::rt::{TokioExecutor, TokioTimer};
 use policy::NetPolicy;
 use std::path::Path;
 use std::sync::Arc;
@@ -111,12 +111,16 @@ pub struct Sender {
 impl Sender {
     /// A sender enforcing `policy`, trusting `tls`'s roots, resolving
     /// names with `resolver`; with `http2`, offering HTTP/2 to HTTPS
-    /// receivers by ALPN (HTTP/1.1 otherwise, and always for plain HTTP).
+    /// receivers by ALPN (HTTP/1.1 otherwise, and always for plain HTTP);
+    /// closing connections left unused for `idle_timeout` (checked every
+    /// `idle_timeout`, so one goes between one and two of them after its
+    /// last use).
     pub fn new(
         policy: Arc<NetPolicy>,
         tls: Arc<rustls::ClientConfig>,
         resolver: Resolver,
         http2: bool,
+        idle_timeout: Duration,
     ) -> Self {
         let tls = if http2 {
             let mut config = (*tls).clone();
@@ -126,7 +130,11 @@ impl Sender {
             tls
         };
         let client = Client::builder(TokioExecutor::new())
-            .pool_idle_timeout(Duration::from_secs(60))
+            .pool_idle_timeout(idle_timeout)
+            // Without a timer the pool never looks for idle connections
+            // (only a later checkout drops an expired one): a receiver that
+            // never closes its side kept every connection open for good.
+            .pool_timer(TokioTimer::new())
             .pool_max_idle_per_host(256)
             .build(Connector::new(policy, tls, resolver));
         Sender { client }

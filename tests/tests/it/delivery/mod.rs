@@ -7,6 +7,7 @@ mod change_feed;
 mod contracts;
 mod ed25519;
 mod http2;
+mod idle_connections;
 mod misbehaving;
 mod network_policy;
 mod operational;
