@@ -88,8 +88,9 @@ pub(crate) fn options(redis: &TestRedis, role: &str) -> Options {
 
 async fn run(s: &Scenario, batch: usize, idle_wait: Duration) {
     let redis = TestRedis::start();
-    let ca = herald_e2e::tls::TestCa::new();
-    let tls = s.tls.map(|t| match t {
+    // An HTTPS scenario's CA (Herald trusts it); plain ones make none.
+    let ca = s.tls.map(|_| herald_e2e::tls::TestCa::new());
+    let tls = ca.as_ref().zip(s.tls).map(|(ca, t)| match t {
         Tls::Http1 => ca.server.clone(),
         Tls::Http2 => ca.server_h2(),
     });
@@ -100,7 +101,7 @@ async fn run(s: &Scenario, batch: usize, idle_wait: Duration) {
         None => None,
     };
     let mut opts = options(&redis, if s.backlog { "api" } else { "all" });
-    if s.tls.is_some() {
+    if let Some(ca) = &ca {
         let ca_file = ca.ca_file.display().to_string();
         opts.env.push(("HERALD_EXTRA_CA_FILE".into(), ca_file));
     }
